@@ -1,0 +1,37 @@
+// Typed errors of the engine. Every failure a user can cause or meet (bad file, no GPU, out of
+// device memory, device lost) is one of these; the Python bindings map each to an exception class.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace rwkv {
+
+struct Error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Bad arguments from the caller (shapes, ids, options). Maps to Python's ValueError.
+struct InvalidArgument : Error {
+  using Error::Error;
+};
+
+struct VulkanError : Error {
+  VulkanError(const std::string& what, int32_t result = 0) : Error(what), result(result) {}
+  int32_t result;  // the VkResult, 0 when the failure is not a Vulkan call's result
+};
+struct NoVulkanLoader : VulkanError { using VulkanError::VulkanError; };
+struct NoDevice : VulkanError { using VulkanError::VulkanError; };
+struct OutOfDeviceMemory : VulkanError { using VulkanError::VulkanError; };
+struct DeviceLost : VulkanError { using VulkanError::VulkanError; };
+struct DeviceTimeout : VulkanError { using VulkanError::VulkanError; };
+
+struct GGUFError : Error {
+  using Error::Error;
+};
+
+struct TokenizerError : Error {
+  using Error::Error;
+};
+
+}  // namespace rwkv

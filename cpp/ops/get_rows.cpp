@@ -1,0 +1,79 @@
+#include "ops/get_rows.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <string>
+
+namespace rwkv::ops {
+namespace {
+
+constexpr uint32_t k_workgroup = 64;
+
+struct Push {
+  uint32_t n_tokens, cols, row_bytes, row_begin, row_count, token_begin;
+};
+static_assert(sizeof(Push) == 24);
+
+ShaderId shader_for(gguf::GgmlType type) {
+  using T = gguf::GgmlType;
+  switch (type) {
+    case T::F32: return ShaderId::get_rows_f32;
+    case T::F16: return ShaderId::get_rows_f16;
+    case T::BF16: return ShaderId::get_rows_bf16;
+    case T::Q4_0: return ShaderId::get_rows_q4_0;
+    case T::Q4_1: return ShaderId::get_rows_q4_1;
+    case T::Q5_0: return ShaderId::get_rows_q5_0;
+    case T::Q5_1: return ShaderId::get_rows_q5_1;
+    case T::Q8_0: return ShaderId::get_rows_q8_0;
+    case T::Q4_K: return ShaderId::get_rows_q4_k;
+    case T::Q5_K: return ShaderId::get_rows_q5_k;
+    case T::Q6_K: return ShaderId::get_rows_q6_k;
+    default: throw InvalidArgument("[get_rows] no GPU kernel for " + std::string(gguf::type_name(type)));
+  }
+}
+
+}  // namespace
+
+bool gpu_weight_type(gguf::GgmlType type) {
+  try {
+    shader_for(type);
+    return true;
+  } catch (const InvalidArgument&) {
+    return false;
+  }
+}
+
+void get_rows(vk::Recorder& rec, const TableView& table, const vk::BufferRange& ids, const vk::BufferRange& out,
+              uint32_t n_tokens, uint64_t max_chunk_bytes) {
+  const uint64_t row_bytes = gguf::row_bytes(table.type, table.cols);
+  if (table.data.bytes() < row_bytes * table.rows) throw InvalidArgument("[get_rows] table buffer is smaller than its shape");
+  if (ids.bytes() < uint64_t(n_tokens) * 4 || out.bytes() < uint64_t(n_tokens) * table.cols * 4)
+    throw InvalidArgument("[get_rows] ids or out buffer too small for " + std::to_string(n_tokens) + " tokens");
+  if (n_tokens == 0) return;
+  const auto& info = rec.device().info();
+  const vk::Pipeline& pipeline = rec.device().pipeline({shader_for(table.type), 3, sizeof(Push), {k_workgroup}});
+
+  // Rows per chunk: as many as maxStorageBufferRange allows, with every chunk's byte offset a
+  // multiple of minStorageBufferOffsetAlignment.
+  const uint64_t align = info.min_storage_buffer_offset_alignment;
+  const uint64_t row_step = align / std::gcd(align, row_bytes);
+  const uint64_t limit = max_chunk_bytes ? std::min(max_chunk_bytes, info.max_storage_buffer_range) : info.max_storage_buffer_range;
+  uint64_t chunk_rows = limit / row_bytes / row_step * row_step;
+  if (chunk_rows == 0) throw InvalidArgument("[get_rows] one table row exceeds maxStorageBufferRange");
+  chunk_rows = std::min<uint64_t>(chunk_rows, table.rows);
+  if ((table.data.offset % align) != 0) throw InvalidArgument("[get_rows] table offset is misaligned");
+
+  const uint32_t max_y = info.max_workgroup_count[1];
+  const uint32_t groups_x = (table.cols + k_workgroup - 1) / k_workgroup;
+  for (uint64_t row = 0; row < table.rows; row += chunk_rows) {
+    const uint64_t count = std::min<uint64_t>(chunk_rows, table.rows - row);
+    const vk::BufferRange chunk{table.data.buffer, table.data.offset + row * row_bytes, count * row_bytes};
+    for (uint32_t t0 = 0; t0 < n_tokens; t0 += max_y) {
+      const Push push{n_tokens, table.cols, uint32_t(row_bytes), uint32_t(row), uint32_t(count), t0};
+      rec.dispatch(pipeline, {vk::reads(chunk), vk::reads(ids), vk::writes(out)}, push,
+                   {groups_x, std::min(max_y, n_tokens - t0), 1});
+    }
+  }
+}
+
+}  // namespace rwkv::ops

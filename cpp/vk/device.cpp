@@ -1,0 +1,95 @@
+#include "vk/device.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace rwkv::vk {
+namespace {
+
+// The compute-capable family with timestamps, else any compute-capable family.
+uint32_t choose_queue_family(const raii::PhysicalDevice& physical) {
+  const auto families = physical.getQueueFamilyProperties();
+  int fallback = -1;
+  for (uint32_t i = 0; i < families.size(); ++i) {
+    if (!(families[i].queueFlags & QueueFlagBits::eCompute)) continue;
+    if (families[i].timestampValidBits > 0) return i;
+    if (fallback < 0) fallback = int(i);
+  }
+  if (fallback < 0) throw NoDevice("the device has no compute queue");
+  return uint32_t(fallback);
+}
+
+}  // namespace
+
+std::shared_ptr<Device> Device::open(const std::string& selector) {
+  auto instance = Instance::get();
+  const auto devices = list_devices();
+  const uint32_t index = select_device(devices, selector);
+  return std::shared_ptr<Device>(new Device(std::move(instance), index));
+}
+
+Device::Device(std::shared_ptr<Instance> instance, uint32_t index) : instance_(std::move(instance)) {
+  raii::PhysicalDevices physicals(instance_->handle());
+  physical_ = std::move(physicals[index]);
+  info_ = query_device_info(physical_, index);
+  if (info_.api_version_number < VK_API_VERSION_1_2)
+    throw NoDevice(info_.name + " supports Vulkan " + info_.api_version + "; rwkv_gpu needs Vulkan 1.2");
+  queue_family_ = choose_queue_family(physical_);
+
+  // Turn on what the device has of the features later shaders use.
+  auto supported = physical_.getFeatures2<PhysicalDeviceFeatures2, PhysicalDeviceVulkan11Features, PhysicalDeviceVulkan12Features>();
+  StructureChain<PhysicalDeviceFeatures2, PhysicalDeviceVulkan11Features, PhysicalDeviceVulkan12Features> enabled;
+  auto& f = enabled.get<PhysicalDeviceFeatures2>().features;
+  f.shaderInt16 = supported.get<PhysicalDeviceFeatures2>().features.shaderInt16;
+  f.shaderInt64 = supported.get<PhysicalDeviceFeatures2>().features.shaderInt64;
+  auto& f11 = enabled.get<PhysicalDeviceVulkan11Features>();
+  f11.storageBuffer16BitAccess = supported.get<PhysicalDeviceVulkan11Features>().storageBuffer16BitAccess;
+  auto& f12 = enabled.get<PhysicalDeviceVulkan12Features>();
+  const auto& s12 = supported.get<PhysicalDeviceVulkan12Features>();
+  f12.shaderFloat16 = s12.shaderFloat16;
+  f12.shaderInt8 = s12.shaderInt8;
+  f12.storageBuffer8BitAccess = s12.storageBuffer8BitAccess;
+
+  const float priority = 1.0f;
+  const DeviceQueueCreateInfo queue_info({}, queue_family_, 1, &priority);
+  DeviceCreateInfo info({}, queue_info);
+  info.pNext = &enabled.get<PhysicalDeviceFeatures2>();
+  device_ = checked("vkCreateDevice", [&] { return raii::Device(physical_, info); });
+  queue_ = raii::Queue(device_, queue_family_, 0);
+  memory_ = std::make_unique<MemoryAllocator>(device_, physical_, info_.max_memory_allocation_size);
+
+  const auto props = physical_.getProperties();
+  char name[64];
+  std::snprintf(name, sizeof name, "pipelines-%04x-%04x.bin", props.vendorID, props.deviceID);
+  cache_path_ = cache_directory() / name;
+  const auto initial = read_pipeline_cache(cache_path_, props);
+  pipeline_cache_ = checked("vkCreatePipelineCache", [&] {
+    return raii::PipelineCache(device_, PipelineCacheCreateInfo({}, initial.size(), initial.data()));
+  });
+  cached_pipelines_at_load_ = initial.size();
+  if (const char* t = std::getenv("RWKV_GPU_TIMEOUT_S"); t && std::atof(t) > 0) timeout_s_ = std::atof(t);
+}
+
+Device::~Device() {
+  try {
+    device_.waitIdle();
+    const auto data = pipeline_cache_.getData();
+    if (!pipelines_.empty() && data.size() != cached_pipelines_at_load_) write_pipeline_cache(cache_path_, data);
+  } catch (...) {
+    // Teardown of a lost device: nothing to save, nothing to report from a destructor.
+  }
+}
+
+void Device::submit(const SubmitInfo& info, ::vk::Fence fence) {
+  std::lock_guard lock(queue_mutex_);
+  checked("vkQueueSubmit", [&] { queue_.submit(info, fence); });
+}
+
+const Pipeline& Device::pipeline(const PipelineDesc& desc) {
+  std::lock_guard lock(pipeline_mutex_);
+  auto it = pipelines_.find(desc);
+  if (it == pipelines_.end()) it = pipelines_.emplace(desc, std::make_unique<Pipeline>(device_, pipeline_cache_, desc)).first;
+  return *it->second;
+}
+
+}  // namespace rwkv::vk

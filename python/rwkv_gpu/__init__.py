@@ -1,0 +1,44 @@
+"""rwkv_gpu: RWKV-7 language models from GGUF files on any Vulkan GPU.
+
+Start with :func:`devices`, :class:`GGUFFile` and :class:`Tokenizer`; errors are subclasses of
+:class:`rwkv_gpu.Error` (see :mod:`rwkv_gpu.errors`).
+"""
+
+from . import _core
+from .devices import DeviceInfo, MemoryHeap, devices
+from .errors import (
+    DeviceLostError,
+    DeviceTimeoutError,
+    Error,
+    GGUFError,
+    NoDeviceError,
+    NoVulkanLoaderError,
+    OutOfDeviceMemoryError,
+    TokenizerError,
+    VulkanError,
+)
+from .gguf_file import GGUFFile, TensorInfo, dequantize
+from .tokenizer import StreamDecoder, Tokenizer, world_vocab_path
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DeviceInfo",
+    "MemoryHeap",
+    "devices",
+    "GGUFFile",
+    "TensorInfo",
+    "dequantize",
+    "Tokenizer",
+    "StreamDecoder",
+    "world_vocab_path",
+    "Error",
+    "VulkanError",
+    "NoVulkanLoaderError",
+    "NoDeviceError",
+    "OutOfDeviceMemoryError",
+    "DeviceLostError",
+    "DeviceTimeoutError",
+    "GGUFError",
+    "TokenizerError",
+]
