@@ -5,7 +5,7 @@ MODEL ?= ../shared/models/tiny-rwkv7-834K-F32.gguf
 JOBS ?= $(shell nproc)
 
 # One CMake build serves the Python package (editable install), the GoogleTest binary and the CLI.
-PIP_BUILD = $(PYTHON) -m pip install -q --disable-pip-version-check --no-build-isolation -e . \
+PIP_BUILD = $(PYTHON) -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-build-isolation -e . \
 	-Cbuild-dir=$(BUILD_DIR) -Ccmake.define.RWKV_GPU_BUILD_TESTS=ON -Ccmake.define.RWKV_GPU_BUILD_CLI=ON \
 	-Ccmake.build-type=Release -Cbuild.verbose=false
 

@@ -34,5 +34,5 @@ for name, low in need.items():
 PY
 if ((need_pip)); then
   echo "install_deps: pip install Python build and test requirements"
-  "$PYTHON" -m pip install -q --disable-pip-version-check -r "$(dirname "$0")/requirements-dev.txt"
+  "$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore -r "$(dirname "$0")/requirements-dev.txt"
 fi

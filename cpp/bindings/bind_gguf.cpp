@@ -74,7 +74,7 @@ void bind_gguf(py::module_& m) {
       .def("tensors", [](const gguf::File& f) {
         py::list l;
         for (const auto& t : f.tensors())
-          l.append(py::make_tuple(t.name, t.ne, std::string(gguf::type_name(t.type)), static_cast<uint32_t>(t.type),
+          l.append(py::make_tuple(to_str(t.name), t.ne, std::string(gguf::type_name(t.type)), static_cast<uint32_t>(t.type),
                                   f.data_offset() + t.offset, t.n_bytes));
         return l;
       }, "(name, ne, type name, type id, absolute byte offset, byte size) per tensor, in file order")
@@ -82,7 +82,9 @@ void bind_gguf(py::module_& m) {
         const auto data = f->tensor_data(f->tensor(name));
         // A read-only view of the mapped file; the capsule keeps the file mapped while it lives.
         py::capsule owner(new std::shared_ptr<gguf::File>(f), [](void* p) { delete static_cast<std::shared_ptr<gguf::File>*>(p); });
-        return py::array_t<uint8_t>({data.size()}, {1}, data.data(), owner).attr("view")();
+        py::array_t<uint8_t> view({data.size()}, {size_t(1)}, data.data(), owner);
+        view.attr("setflags")(py::arg("write") = false);  // the mapping is read-only
+        return view;
       }, py::arg("name"));
 
   m.def("dequantize", [](const py::handle& type, py::array_t<uint8_t, py::array::c_style> src, size_t n_elements) {

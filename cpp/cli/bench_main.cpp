@@ -34,7 +34,7 @@ int devices() {
     std::cout << (i ? ",\n " : "") << "{\"index\": " << d.index << ", \"name\": " << json_string(d.name)
               << ", \"type\": " << json_string(d.type) << ", \"api_version\": " << json_string(d.api_version)
               << ", \"driver\": " << json_string(d.driver_name + " " + d.driver_info)
-              << ", \"subgroup_size\": " << d.subgroup_size << ", \"fp16\": " << d.fp16
+              << ", \"subgroup_size\": " << d.subgroup_size << ", \"fp16\": " << std::boolalpha << d.fp16
               << ", \"max_storage_buffer_range\": " << d.max_storage_buffer_range << "}";
   }
   std::cout << "]\n";

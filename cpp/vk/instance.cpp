@@ -1,5 +1,7 @@
 #include "vk/instance.hpp"
 
+#include <dlfcn.h>
+
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -24,14 +26,21 @@ VKAPI_ATTR VkBool32 VKAPI_CALL on_validation_message(VkDebugUtilsMessageSeverity
   return VK_FALSE;
 }
 
-raii::Context make_context() {
-  try {
-    return raii::Context();
-  } catch (const std::runtime_error& e) {
-    throw NoVulkanLoader(std::string("cannot load the Vulkan loader (libvulkan.so.1): ") + e.what() +
-                         ". Install it (Debian/Ubuntu: apt-get install libvulkan1) and a driver "
-                         "(mesa-vulkan-drivers for a CPU device).");
-  }
+// vkGetInstanceProcAddr of the loader library, opened once per process and never closed:
+// $RWKV_GPU_VULKAN_LIBRARY, else libvulkan.so.1.
+PFN_vkGetInstanceProcAddr loader_entry_point() {
+  static const PFN_vkGetInstanceProcAddr entry = [] {
+    const char* env = std::getenv("RWKV_GPU_VULKAN_LIBRARY");
+    const std::string name = env && *env ? env : "libvulkan.so.1";
+    void* lib = ::dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
+    void* sym = lib ? ::dlsym(lib, "vkGetInstanceProcAddr") : nullptr;
+    if (!sym)
+      throw NoVulkanLoader("cannot load the Vulkan loader (" + name + "): " + (lib ? "no vkGetInstanceProcAddr" : ::dlerror()) +
+                           ". Install it (Debian/Ubuntu: apt-get install libvulkan1) and a driver "
+                           "(mesa-vulkan-drivers for a CPU device).");
+    return reinterpret_cast<PFN_vkGetInstanceProcAddr>(sym);
+  }();
+  return entry;
 }
 
 }  // namespace
@@ -56,7 +65,7 @@ void throw_vulkan_error(const char* call, Result result, const char* detail) {
   }
 }
 
-Instance::Instance() : context_(make_context()) {
+Instance::Instance() : context_(loader_entry_point()) {
   api_version_ = checked("vkEnumerateInstanceVersion", [&] { return context_.enumerateInstanceVersion(); });
   const bool validate = validation_requested();
   std::vector<const char*> layers, extensions;

@@ -8,6 +8,8 @@
 #define VULKAN_HPP_DISPATCH_LOADER_DYNAMIC 1
 #endif
 #define VULKAN_HPP_NO_SMART_HANDLE
+// We open the loader ourselves (vk/instance.cpp) so its absence is a typed error.
+#define VULKAN_HPP_ENABLE_DYNAMIC_LOADER_TOOL 0
 #include <vulkan/vulkan_raii.hpp>
 
 #include "common/error.hpp"
