@@ -95,13 +95,6 @@ void Recorder::track(const std::vector<std::pair<BufferRange, Access>>& accesses
   }
 }
 
-void Recorder::timestamp(const std::string& label) {
-  auto& s = *state_;
-  if (!*s.queries || s.labels.size() * 2 + 2 > k_max_timestamps) return;
-  s.cmd.writeTimestamp(PipelineStageFlagBits::eAllCommands, *s.queries, uint32_t(s.labels.size() * 2 + 1));
-  s.labels.push_back(label);
-}
-
 void Recorder::dispatch_raw(const Pipeline& pipeline, std::initializer_list<Binding> bindings, const void* push,
                             uint32_t push_size, std::array<uint32_t, 3> groups) {
   auto& s = *state_;
@@ -135,14 +128,19 @@ void Recorder::dispatch_raw(const Pipeline& pipeline, std::initializer_list<Bind
     writes.emplace_back(set, i, 0, 1, DescriptorType::eStorageBuffer, nullptr, &buffer_infos[i]);
   device_->handle().updateDescriptorSets(writes, {});
 
-  const bool profiled = *s.queries && s.labels.size() * 2 + 2 <= k_max_timestamps;
-  if (profiled) s.cmd.writeTimestamp(PipelineStageFlagBits::eTopOfPipe, *s.queries, uint32_t(s.labels.size() * 2));
+  // Timestamps 2i and 2i+1 bracket dispatch i of a profiled recording.
+  const auto query = uint32_t(s.labels.size() * 2);
+  const bool profiled = *s.queries && query + 2 <= k_max_timestamps;
+  if (profiled) s.cmd.writeTimestamp(PipelineStageFlagBits::eTopOfPipe, *s.queries, query);
   s.cmd.bindPipeline(PipelineBindPoint::eCompute, pipeline.handle());
   s.cmd.bindDescriptorSets(PipelineBindPoint::eCompute, pipeline.layout(), 0, set, {});
   if (push_size)
     (*s.cmd).pushConstants(pipeline.layout(), ShaderStageFlagBits::eCompute, 0, push_size, push, *s.cmd.getDispatcher());
   s.cmd.dispatch(groups[0], groups[1], groups[2]);
-  if (profiled) timestamp(name);
+  if (profiled) {
+    s.cmd.writeTimestamp(PipelineStageFlagBits::eBottomOfPipe, *s.queries, query + 1);
+    s.labels.push_back(name);
+  }
 }
 
 void Recorder::copy(const BufferRange& src, const BufferRange& dst, uint64_t bytes) {

@@ -82,7 +82,6 @@ class Recorder {
   void dispatch_raw(const Pipeline& pipeline, std::initializer_list<Binding> bindings, const void* push,
                     uint32_t push_size, std::array<uint32_t, 3> groups);
   void track(const std::vector<std::pair<BufferRange, Access>>& accesses);
-  void timestamp(const std::string& label);
   DescriptorSet allocate_set(::vk::DescriptorSetLayout layout);
 
   DevicePtr device_;

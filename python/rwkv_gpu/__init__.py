@@ -4,19 +4,9 @@ Start with :func:`devices`, :class:`GGUFFile` and :class:`Tokenizer`; errors are
 :class:`rwkv_gpu.Error` (see :mod:`rwkv_gpu.errors`).
 """
 
-from . import _core
+from . import _core, errors
 from .devices import DeviceInfo, MemoryHeap, devices
-from .errors import (
-    DeviceLostError,
-    DeviceTimeoutError,
-    Error,
-    GGUFError,
-    NoDeviceError,
-    NoVulkanLoaderError,
-    OutOfDeviceMemoryError,
-    TokenizerError,
-    VulkanError,
-)
+from .errors import *  # noqa: F403  (the exception classes, listed in errors.__all__)
 from .gguf_file import GGUFFile, TensorInfo, dequantize
 from .tokenizer import StreamDecoder, Tokenizer, world_vocab_path
 
@@ -32,13 +22,5 @@ __all__ = [
     "Tokenizer",
     "StreamDecoder",
     "world_vocab_path",
-    "Error",
-    "VulkanError",
-    "NoVulkanLoaderError",
-    "NoDeviceError",
-    "OutOfDeviceMemoryError",
-    "DeviceLostError",
-    "DeviceTimeoutError",
-    "GGUFError",
-    "TokenizerError",
+    *errors.__all__,
 ]

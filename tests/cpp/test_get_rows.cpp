@@ -83,6 +83,27 @@ TEST(GetRows, TableLargerThanMaxStorageBufferRange) {
   check_gather(GgmlType::F32, rows, cols, {0, rows - 1, rows / 2, rows - 900, 1, rows - 2});
 }
 
+TEST(GetRows, ProfiledRecordingReportsEachDispatch) {
+  auto dev = device();
+  if (!dev->info().timestamps) GTEST_SKIP() << "device has no compute timestamps";
+  auto table = std::make_shared<vk::Buffer>(dev, 64 * 64 * 4, vk::MemoryKind::Device);
+  auto ids = std::make_shared<vk::Buffer>(dev, 16, vk::MemoryKind::Upload);
+  auto out = std::make_shared<vk::Buffer>(dev, 4 * 64 * 4, vk::MemoryKind::Device);
+  std::memset(ids->mapped(), 0, 16);
+  vk::Recorder rec(dev, /*profile=*/true);
+  rec.fill({table}, 0);
+  ops::get_rows(rec, {{table}, GgmlType::F32, 64, 64}, {ids}, {out}, 4);
+  ops::get_rows(rec, {{table}, GgmlType::F32, 64, 64}, {ids}, {out}, 4);
+  auto sub = rec.submit();
+  sub.wait();
+  const auto timings = sub.timings();
+  ASSERT_EQ(timings.size(), 2u);
+  for (const auto& t : timings) {
+    EXPECT_EQ(t.label, "get_rows_f32");
+    EXPECT_GE(t.ms, 0.0);
+  }
+}
+
 TEST(GetRows, RejectsUnsupportedType) {
   auto dev = device();
   auto buf = std::make_shared<vk::Buffer>(dev, 1024, vk::MemoryKind::Device);
