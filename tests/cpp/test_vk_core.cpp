@@ -60,6 +60,12 @@ TEST(VkMemory, AllocatorReusesFreedSpace) {
   EXPECT_THROW(vk::Buffer(dev, 0, vk::MemoryKind::Device), InvalidArgument);
 }
 
+TEST(VkMemory, OversizedBufferIsOutOfDeviceMemory) {
+  auto dev = device();
+  const uint64_t too_big = std::max(dev->info().max_buffer_size, dev->info().max_memory_allocation_size) + 4096;
+  EXPECT_THROW(vk::Buffer(dev, too_big, vk::MemoryKind::Device), OutOfDeviceMemory);
+}
+
 TEST(VkRecorder, FillCopyChainNeedsBarriers) {
   auto dev = device();
   const uint64_t n = 1 << 16;
