@@ -6,6 +6,7 @@ set(RWKV_SHADER_OUT "${CMAKE_BINARY_DIR}/generated/shaders")
 file(MAKE_DIRECTORY "${RWKV_SHADER_OUT}")
 set_property(GLOBAL PROPERTY RWKV_SHADER_NAMES "")
 set_property(GLOBAL PROPERTY RWKV_SHADER_OUTPUTS "")
+set_property(GLOBAL PROPERTY RWKV_WEIGHT_FAMILIES "")
 
 function(rwkv_add_shader name source)
   set(out "${RWKV_SHADER_OUT}/${name}.spv.inc")
@@ -26,10 +27,33 @@ function(rwkv_add_shader name source)
   set_property(GLOBAL APPEND PROPERTY RWKV_SHADER_OUTPUTS "${out}")
 endfunction()
 
+# One variant of SOURCE per weight type in RWKV_WEIGHT_TYPES (entries NAME:GGML_ID), named
+# FAMILY_<type> and compiled with -DTYPE_<NAME>; the generated header gets a table
+# k_FAMILY_variants of {ggml type id, ShaderId} for picking the variant of a tensor's type.
+function(rwkv_add_weight_shader family source)
+  set(entries "")
+  foreach(entry IN LISTS RWKV_WEIGHT_TYPES)
+    string(REPLACE ":" ";" parts "${entry}")
+    list(GET parts 0 type)
+    list(GET parts 1 id)
+    string(TOLOWER "${type}" lower)
+    rwkv_add_shader(${family}_${lower} ${source} TYPE_${type} ${ARGN})
+    string(APPEND entries "    {${id}u, ShaderId::${family}_${lower}},\n")
+  endforeach()
+  set_property(GLOBAL APPEND PROPERTY RWKV_WEIGHT_FAMILIES "${family}")
+  set_property(GLOBAL PROPERTY RWKV_WEIGHT_FAMILY_${family} "${entries}")
+endfunction()
+
 # Writes shader_ids.hpp (the enum) and shaders.cpp (the embedded words) for every added variant.
 function(rwkv_generate_shader_table target)
   get_property(names GLOBAL PROPERTY RWKV_SHADER_NAMES)
   get_property(outputs GLOBAL PROPERTY RWKV_SHADER_OUTPUTS)
+  get_property(families GLOBAL PROPERTY RWKV_WEIGHT_FAMILIES)
+  set(weight_tables "")
+  foreach(family IN LISTS families)
+    get_property(entries GLOBAL PROPERTY RWKV_WEIGHT_FAMILY_${family})
+    string(APPEND weight_tables "inline constexpr WeightVariant k_${family}_variants[] = {\n${entries}};\n")
+  endforeach()
   set(enum "")
   set(arrays "")
   set(table "")
@@ -53,6 +77,13 @@ struct ShaderCode {
   std::span<const uint32_t> words;
 };
 ShaderCode shader_code(ShaderId id);
+
+// The variant of a weight-typed shader family for each ggml type id.
+struct WeightVariant {
+  uint32_t ggml_type;
+  ShaderId shader;
+};
+${weight_tables}
 }  // namespace rwkv
 " @ONLY)
   file(CONFIGURE OUTPUT "${RWKV_SHADER_OUT}/shaders.cpp" CONTENT

@@ -1,8 +1,12 @@
-# The shader variant table: one rwkv_add_shader() per (source, defines) combination. The first
-# argument becomes rwkv::ShaderId::<name>.
-set(RWKV_WEIGHT_TYPES F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q4_K Q5_K Q6_K)
+# The shader variant table: one rwkv_add_shader() per (source, defines) combination; the first
+# argument becomes rwkv::ShaderId::<name>. Families over weight types get one variant per entry
+# of RWKV_WEIGHT_TYPES (NAME:ggml type id) and a lookup table (cpp/ops/weight_variant.hpp).
+set(RWKV_WEIGHT_TYPES F32:0 F16:1 BF16:30 Q4_0:2 Q4_1:3 Q5_0:6 Q5_1:7 Q8_0:8 Q4_K:12 Q5_K:13 Q6_K:14)
 
-foreach(type IN LISTS RWKV_WEIGHT_TYPES)
-  string(TOLOWER "${type}" lower)
-  rwkv_add_shader(get_rows_${lower} get_rows.comp TYPE_${type})
-endforeach()
+rwkv_add_weight_shader(get_rows get_rows.comp)
+rwkv_add_weight_shader(matvec matmul.comp MATVEC)
+rwkv_add_weight_shader(matmul_tiled matmul.comp TILED)
+
+rwkv_add_shader(layer_norm layer_norm.comp)
+rwkv_add_shader(ln_shift_mix ln_shift_mix.comp)
+rwkv_add_shader(wkv7 wkv7.comp)

@@ -4,6 +4,8 @@
 #include <numeric>
 #include <string>
 
+#include "ops/weight_variant.hpp"
+
 namespace rwkv::ops {
 namespace {
 
@@ -14,34 +16,9 @@ struct Push {
 };
 static_assert(sizeof(Push) == 24);
 
-ShaderId shader_for(gguf::GgmlType type) {
-  using T = gguf::GgmlType;
-  switch (type) {
-    case T::F32: return ShaderId::get_rows_f32;
-    case T::F16: return ShaderId::get_rows_f16;
-    case T::BF16: return ShaderId::get_rows_bf16;
-    case T::Q4_0: return ShaderId::get_rows_q4_0;
-    case T::Q4_1: return ShaderId::get_rows_q4_1;
-    case T::Q5_0: return ShaderId::get_rows_q5_0;
-    case T::Q5_1: return ShaderId::get_rows_q5_1;
-    case T::Q8_0: return ShaderId::get_rows_q8_0;
-    case T::Q4_K: return ShaderId::get_rows_q4_k;
-    case T::Q5_K: return ShaderId::get_rows_q5_k;
-    case T::Q6_K: return ShaderId::get_rows_q6_k;
-    default: throw InvalidArgument("[get_rows] no GPU kernel for " + std::string(gguf::type_name(type)));
-  }
-}
-
 }  // namespace
 
-bool gpu_weight_type(gguf::GgmlType type) {
-  try {
-    shader_for(type);
-    return true;
-  } catch (const InvalidArgument&) {
-    return false;
-  }
-}
+bool gpu_weight_type(gguf::GgmlType type) { return find_variant(k_get_rows_variants, type) != nullptr; }
 
 void get_rows(vk::Recorder& rec, const TableView& table, const vk::BufferRange& ids, const vk::BufferRange& out,
               uint32_t n_tokens, uint64_t max_chunk_bytes) {
@@ -51,7 +28,7 @@ void get_rows(vk::Recorder& rec, const TableView& table, const vk::BufferRange& 
     throw InvalidArgument("[get_rows] ids or out buffer too small for " + std::to_string(n_tokens) + " tokens");
   if (n_tokens == 0) return;
   const auto& info = rec.device().info();
-  const vk::Pipeline& pipeline = rec.device().pipeline({shader_for(table.type), 3, sizeof(Push), {k_workgroup}});
+  const vk::Pipeline& pipeline = rec.device().pipeline({weight_variant(k_get_rows_variants, table.type, "get_rows"), 3, sizeof(Push), {k_workgroup}});
 
   // Rows per chunk: as many as maxStorageBufferRange allows, with every chunk's byte offset a
   // multiple of minStorageBufferOffsetAlignment.

@@ -8,11 +8,14 @@ from . import _core, errors
 from .devices import DeviceInfo, MemoryHeap, devices
 from .errors import *  # noqa: F403  (the exception classes, listed in errors.__all__)
 from .gguf_file import GGUFFile, TensorInfo, dequantize
+from .model import Model, State
 from .tokenizer import StreamDecoder, Tokenizer, world_vocab_path
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Model",
+    "State",
     "DeviceInfo",
     "MemoryHeap",
     "devices",

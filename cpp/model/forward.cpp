@@ -1,0 +1,98 @@
+#include "model/forward.hpp"
+
+#include "ops/get_rows.hpp"
+#include "ops/norms.hpp"
+#include "ops/wkv7.hpp"
+
+namespace rwkv::model {
+namespace {
+
+vk::BufferPtr scratch(const vk::DevicePtr& d, uint64_t floats) {
+  return std::make_shared<vk::Buffer>(d, std::max<uint64_t>(floats, 1) * 4, vk::MemoryKind::Device);
+}
+
+// Floats [k * T * C, (k + 1) * T * C) of a [*, T, C] buffer.
+vk::BufferRange part(const vk::BufferPtr& b, uint64_t k, uint64_t T, uint64_t C) { return {b, k * T * C * 4, T * C * 4}; }
+
+}  // namespace
+
+Forward::Forward(const vk::DevicePtr& device, const Config& c, const Weights& w, uint32_t max_tokens)
+    : c_(c), w_(w), max_tokens_(max_tokens) {
+  const uint64_t T = max_tokens, C = c.n_embd;
+  x_ = scratch(device, T * C);
+  mixes_ = scratch(device, 6 * T * C);
+  rkv_ = scratch(device, 3 * T * C);
+  lora_down_ = scratch(device, T * (c.d_decay + c.d_iclr + c.d_value + c.d_gate));
+  lora_up_ = scratch(device, 4 * T * C);
+  v_first_ = scratch(device, T * C);
+  o_ = scratch(device, T * C);
+  ffn_ = scratch(device, T * c.ffn);
+  ln_out_ = scratch(device, T * C);
+}
+
+void Forward::record(vk::Recorder& rec, const ops::BatchView& batch, const vk::BufferRange& state,
+                     const vk::BufferRange& rows, uint32_t n_rows, const vk::BufferRange& logits) const {
+  const uint32_t T = batch.n_tokens;
+  if (T == 0 || T > max_tokens_) throw InvalidArgument("[forward] batch of " + std::to_string(T) + " tokens (max " + std::to_string(max_tokens_) + ")");
+  // E0: x = LN(emb[token]; ln0)
+  const vk::BufferRange tmp = part(mixes_, 0, T, c_.n_embd);
+  ops::get_rows(rec, {w_.embedding.data, w_.embedding.type, w_.embedding.rows, w_.embedding.cols}, batch.token_ids, tmp, T);
+  ops::layer_norm(rec, tmp, w_.vectors, w_.global_row(LN0_W), w_.global_row(LN0_B), nullptr, T, c_.eps, {x_});
+  for (uint32_t l = 0; l < c_.n_layer; ++l) record_layer(rec, l, batch, state);
+  if (n_rows == 0) return;
+  // logits = head(LN(x; ln_out)) for the wanted tokens only
+  ops::layer_norm(rec, {x_}, w_.vectors, w_.global_row(LN_OUT_W), w_.global_row(LN_OUT_B), &rows, n_rows, c_.eps, {ln_out_});
+  const ops::MatmulGroup head{&w_.head, {ln_out_}, logits};
+  ops::matmul(rec, {&head, 1}, n_rows);
+}
+
+void Forward::record_layer(vk::Recorder& rec, uint32_t l, const ops::BatchView& batch, const vk::BufferRange& state) const {
+  const uint32_t T = batch.n_tokens, C = c_.n_embd;
+  const LayerWeights& lw = w_.layers[l];
+  const auto row = [&](LayerRow r) { return w_.layer_row(l, r); };
+  const uint32_t stride = uint32_t(c_.state_floats());
+  const uint32_t layer_state = uint32_t(l * c_.state_floats_per_layer());
+  const vk::BufferRange x{x_};
+  auto mix = [&](uint32_t k) { return part(mixes_, k, T, C); };
+  auto up = [&](uint32_t k) { return part(lora_up_, k, T, C); };
+  auto rkv = [&](uint32_t k) { return part(rkv_, k, T, C); };
+  // The LoRA bottlenecks, one [T, D] block each.
+  vk::BufferRange down[LORA_COUNT];
+  const uint32_t ranks[LORA_COUNT] = {c_.d_decay, c_.d_iclr, c_.d_value, c_.d_gate};
+  for (uint32_t i = 0, at = 0; i < LORA_COUNT; at += T * ranks[i], ++i) down[i] = {lora_down_, uint64_t(at) * 4, uint64_t(T) * ranks[i] * 4};
+
+  // T1-T2: u = LN(x; ln1), token shift, the six lerps (r, k, v, w, a, g)
+  ops::ln_shift_mix(rec, x, w_.vectors, {row(LN1_W), row(LN1_B), row(MU_R), 6}, {state, layer_state, stride}, batch, c_.eps,
+                    {mixes_});
+  // T3: r, k, v
+  const ops::MatmulGroup rkv_groups[] = {{&lw.receptance, mix(0), rkv(0)}, {&lw.key, mix(1), rkv(1)}, {&lw.value, mix(2), rkv(2)}};
+  ops::matmul(rec, rkv_groups, T);
+  // T4-T6, T9: the LoRA bottlenecks (w: tanh between, g: sigmoid between; layer 0 has no value LoRA)
+  const vk::BufferRange lora_in[LORA_COUNT] = {mix(3), mix(4), mix(2), mix(5)};
+  const ops::ActIn between[LORA_COUNT] = {ops::ActIn::Tanh, ops::ActIn::None, ops::ActIn::None, ops::ActIn::Sigmoid};
+  std::vector<ops::MatmulGroup> downs, ups;
+  for (uint32_t i = 0; i < LORA_COUNT; ++i) {
+    if (i == LORA_V && l == 0) continue;
+    downs.push_back({&lw.lora_down[i], lora_in[i], down[i]});
+    ups.push_back({&lw.lora_up[i], down[i], up(i), between[i]});
+  }
+  ops::matmul(rec, downs, T);
+  ops::matmul(rec, ups, T);
+  // T4-T12: decay, iclr, kk, key/value adjustments, the WKV recurrence, GroupNorm, bonus, gate
+  ops::wkv7(rec, {rkv_}, {lora_up_}, w_.vectors,
+            {row(W0), row(A0), row(V0), row(K_K), row(K_A), row(R_K), row(LNX_W), row(LNX_B)}, l == 0, {v_first_},
+            {state, layer_state + C, stride}, batch, c_.head_size, {o_});
+  // T13: x += Wo (o * g)
+  const ops::MatmulGroup out{&lw.output, {o_}, x};
+  ops::matmul(rec, {&out, 1}, T, {ops::ActOut::None, true});
+  // C1-C2: x += Wv relu(Wk lerp(LN(x; ln2)))^2
+  const uint32_t ffn_state = layer_state + C + c_.n_head * c_.head_size * c_.head_size;
+  ops::ln_shift_mix(rec, x, w_.vectors, {row(LN2_W), row(LN2_B), row(FFN_MU_K), 1}, {state, ffn_state, stride}, batch,
+                    c_.eps, mix(0));
+  const ops::MatmulGroup key{&lw.ffn_key, mix(0), {ffn_}};
+  ops::matmul(rec, {&key, 1}, T, {ops::ActOut::ReluSquare, false});
+  const ops::MatmulGroup value{&lw.ffn_value, {ffn_}, x};
+  ops::matmul(rec, {&value, 1}, T, {ops::ActOut::None, true});
+}
+
+}  // namespace rwkv::model

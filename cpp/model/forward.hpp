@@ -1,0 +1,30 @@
+// The RWKV-7 forward pass as a flat list of ops (../shared/docs/rwkv7-spec.md section 1), recorded
+// for a batch of token sequences, with scratch buffers sized for `max_tokens` tokens per batch.
+#pragma once
+#include "model/weights.hpp"
+#include "vk/recorder.hpp"
+
+namespace rwkv::model {
+
+class Forward {
+ public:
+  Forward(const vk::DevicePtr& device, const Config& config, const Weights& weights, uint32_t max_tokens);
+
+  uint32_t max_tokens() const { return max_tokens_; }
+
+  // Records embedding, every layer and, for the `n_rows` tokens listed in `rows`, ln_out and the
+  // head into `logits` ([n_rows, V] f32). `state` holds one slot of config.state_floats() floats
+  // per sequence slot.
+  void record(vk::Recorder& rec, const ops::BatchView& batch, const vk::BufferRange& state,
+              const vk::BufferRange& rows, uint32_t n_rows, const vk::BufferRange& logits) const;
+
+ private:
+  void record_layer(vk::Recorder& rec, uint32_t l, const ops::BatchView& batch, const vk::BufferRange& state) const;
+
+  const Config& c_;
+  const Weights& w_;
+  uint32_t max_tokens_;
+  vk::BufferPtr x_, mixes_, rkv_, lora_down_, lora_up_, v_first_, o_, ffn_, ln_out_;
+};
+
+}  // namespace rwkv::model

@@ -1,0 +1,48 @@
+#include "ops/norms.hpp"
+
+#include <string>
+
+namespace rwkv::ops {
+namespace {
+
+constexpr uint32_t k_workgroup = 256;
+
+struct LayerNormPush {
+  uint32_t n_rows, C;
+  float eps;
+  uint32_t weight_row, bias_row, use_rows;
+};
+static_assert(sizeof(LayerNormPush) == 24);
+
+struct ShiftMixPush {
+  uint32_t T, C;
+  float eps;
+  uint32_t ln_weight_row, ln_bias_row, mu_row, n_mix, state_offset, state_stride;
+};
+static_assert(sizeof(ShiftMixPush) == 36);
+
+}  // namespace
+
+void layer_norm(vk::Recorder& rec, const vk::BufferRange& x, const VectorTable& vectors, uint32_t weight_row,
+                uint32_t bias_row, const vk::BufferRange* rows, uint32_t n_rows, float eps, const vk::BufferRange& out) {
+  if (n_rows == 0) return;
+  if (out.bytes() < uint64_t(n_rows) * vectors.C * 4) throw InvalidArgument("[layer_norm] output too small");
+  const auto& pipeline = rec.device().pipeline({ShaderId::layer_norm, 4, sizeof(LayerNormPush), {k_workgroup}});
+  const LayerNormPush push{n_rows, vectors.C, eps, weight_row, bias_row, rows ? 1u : 0u};
+  rec.dispatch(pipeline, {vk::reads(x), vk::reads(vectors.buffer), vk::reads(rows ? *rows : x), vk::writes(out)}, push,
+               {n_rows, 1, 1});
+}
+
+void ln_shift_mix(vk::Recorder& rec, const vk::BufferRange& x, const VectorTable& vectors, const ShiftMixRows& rows,
+                  const StateView& state, const BatchView& batch, float eps, const vk::BufferRange& mixes) {
+  const uint32_t T = batch.n_tokens, C = vectors.C;
+  if (mixes.bytes() < uint64_t(rows.n_mix) * T * C * 4) throw InvalidArgument("[ln_shift_mix] output too small");
+  const auto& pipeline = rec.device().pipeline({ShaderId::ln_shift_mix, 6, sizeof(ShiftMixPush), {k_workgroup}});
+  const ShiftMixPush push{T, C, eps, rows.ln_weight, rows.ln_bias, rows.first_mu, rows.n_mix, state.offset, state.stride};
+  rec.dispatch(pipeline,
+               {vk::reads(x), vk::reads(vectors.buffer), vk::updates(state.buffer), vk::reads(batch.token_seq),
+                vk::reads(batch.seqs), vk::writes(mixes)},
+               push, {T, 1, 1});
+}
+
+}  // namespace rwkv::ops

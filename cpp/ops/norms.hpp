@@ -1,0 +1,21 @@
+// Row-wise LayerNorm, and the fused LayerNorm + token shift + lerp of the spec's T1-T2 and C1.
+#pragma once
+#include "ops/batch.hpp"
+
+namespace rwkv::ops {
+
+// out[r] = LN(x[rows[r]] or x[r]) * vectors[weight_row] + vectors[bias_row]; rows may be null.
+void layer_norm(vk::Recorder& rec, const vk::BufferRange& x, const VectorTable& vectors, uint32_t weight_row,
+                uint32_t bias_row, const vk::BufferRange* rows, uint32_t n_rows, float eps, const vk::BufferRange& out);
+
+struct ShiftMixRows {
+  uint32_t ln_weight, ln_bias;
+  uint32_t first_mu;  // n_mix consecutive mu rows
+  uint32_t n_mix;
+};
+
+// mixes[k, t] = u + (prev - u) * mu[k] with u = LN(x[t]); advances the shift vector in `state`.
+void ln_shift_mix(vk::Recorder& rec, const vk::BufferRange& x, const VectorTable& vectors, const ShiftMixRows& rows,
+                  const StateView& state, const BatchView& batch, float eps, const vk::BufferRange& mixes);
+
+}  // namespace rwkv::ops

@@ -1,0 +1,54 @@
+// The engine facade: a loaded RWKV-7 model on one device, running token sequences on states.
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "model/forward.hpp"
+#include "runtime/state.hpp"
+#include "vk/device.hpp"
+
+namespace rwkv::runtime {
+
+enum class LogitsMode { None, Last, All };
+
+struct ModelInfo {
+  model::Config config;
+  std::string device_name;
+  uint64_t gpu_bytes;
+  double load_seconds;
+  std::vector<std::pair<std::string, uint32_t>> weight_types;  // ggml type name -> tensor count
+};
+
+class Model {
+ public:
+  // Loads a rwkv7 GGUF on the device chosen by `device` (index, name substring or "" for default).
+  Model(const std::filesystem::path& path, const std::string& device = "", const model::ProgressFn& progress = {},
+        uint32_t chunk_tokens = 256);
+  ~Model();
+
+  const ModelInfo& info() const { return info_; }
+  const model::Config& config() const { return info_.config; }
+  const vk::DevicePtr& device() const { return device_; }
+  uint64_t id() const { return id_; }
+
+  std::shared_ptr<State> new_state() const;
+
+  // Runs `tokens` through the model on `state` (advanced in place), as chunks of at most
+  // chunk_tokens. Returns the logits asked for: [V] (Last), [T, V] (All) or nothing.
+  std::vector<float> run(std::span<const uint32_t> tokens, State& state, LogitsMode mode);
+
+ private:
+  vk::DevicePtr device_;
+  ModelInfo info_;
+  model::Weights weights_;
+  std::unique_ptr<model::Forward> forward_;
+  uint64_t id_;
+  // Per-chunk inputs (host-visible, read by the shaders) and the logits on their way back.
+  vk::BufferPtr token_ids_, token_seq_, seqs_, rows_, logits_, logits_back_;
+  std::mutex mutex_;  // one run at a time per model: runs share the scratch buffers
+};
+
+}  // namespace rwkv::runtime

@@ -1,0 +1,42 @@
+// Push constants of the grouped matrix products: up to 4 independent products Y_g = W_g X_g in one
+// dispatch (workgroup z = group), all with the same weight type and weight buffer.
+//   W_g: m rows of k elements of ggml blocks, starting at byte w_offset of the weight binding
+//   X_g: [T, k] f32 at float offset x_offset, act_in applied on load (0 none, 1 tanh, 2 sigmoid)
+//   Y_g: rows of y_stride floats at float offset y_offset, [T, m] used; act_out (0 none,
+//        1 relu^2); accumulate adds to Y. (y_stride > m when a big matrix runs in row chunks.)
+#ifndef MATMUL_PARAMS_GLSL
+#define MATMUL_PARAMS_GLSL
+
+struct Group {
+  uint m;
+  uint k;
+  uint w_offset;
+  uint x_offset;
+  uint y_offset;
+  uint y_stride;
+  uint act_in;
+};
+
+layout(push_constant, std430) uniform Push {
+  uint T;
+  uint act_out;
+  uint accumulate;
+  uint n_groups;
+  Group groups[4];
+} p;
+
+float activate_in(float v, uint act) {
+  if (act == 1u) return tanh(v);
+  if (act == 2u) return 1.0 / (1.0 + exp(-v));
+  return v;
+}
+
+float activate_out(float v) {
+  if (p.act_out == 1u) {
+    const float r = max(v, 0.0);
+    return r * r;
+  }
+  return v;
+}
+
+#endif

@@ -1,0 +1,72 @@
+#version 450
+// Spec T1-T2 / C1: u = LN(x[t]); d = prev - u; out[k, t, :] = u + d * mu[k] for k < n_mix,
+// where prev is LN(x[t-1]) inside a sequence and the state's shift at its first token.
+// One workgroup per token. The first token's workgroup alone touches the state: it reads the old
+// shift and writes the new one (LN of the sequence's last token), so no other workgroup races it.
+#extension GL_GOOGLE_include_directive : require
+layout(local_size_x_id = 0) in;
+
+#include "batch.glsl"
+
+layout(binding = 0) readonly buffer X { float x[]; };          // [T, C] residual stream
+layout(binding = 1) readonly buffer Vectors { float vec[]; };   // [*, C] f32 parameter rows
+layout(binding = 2) buffer State { float state[]; };            // [slots, stride] recurrent state
+layout(binding = 3) readonly buffer TokenSeq { uint token_seq[]; };  // [T] sequence of each token
+layout(binding = 4) readonly buffer Seqs { Sequence seqs[]; };  // [S]
+layout(binding = 5) writeonly buffer Out { float mixes[]; };    // [n_mix, T, C]
+
+layout(push_constant, std430) uniform Push {
+  uint T;
+  uint C;
+  float eps;
+  uint ln_weight_row;
+  uint ln_bias_row;
+  uint mu_row;        // first of n_mix consecutive mu rows
+  uint n_mix;
+  uint state_offset;  // floats from a slot's start to this shift vector
+  uint state_stride;  // floats per slot
+} p;
+
+#include "reduce.glsl"
+
+// Mean and reciprocal std of row t (two passes, for accuracy with tiny inputs).
+vec2 row_stats(uint t) {
+  const uint tid = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
+  float s = 0.0;
+  for (uint c = tid; c < p.C; c += wg) s += x[t * p.C + c];
+  const float mean = workgroup_sum(s) / float(p.C);
+  float q = 0.0;
+  for (uint c = tid; c < p.C; c += wg) {
+    const float d = x[t * p.C + c] - mean;
+    q += d * d;
+  }
+  return vec2(mean, inversesqrt(workgroup_sum(q) / float(p.C) + p.eps));
+}
+
+float normed(uint t, uint c, vec2 st) {
+  return (x[t * p.C + c] - st.x) * st.y * vec[p.ln_weight_row * p.C + c] + vec[p.ln_bias_row * p.C + c];
+}
+
+void main() {
+  const uint t = gl_WorkGroupID.x;
+  const Sequence seq = seqs[token_seq[t]];
+  const bool first = t == seq.start;
+  const uint last = seq.start + seq.len - 1u;
+  const vec2 cur = row_stats(t);
+  // Uniform per workgroup: the previous token's stats, or the last token's for the state update.
+  const vec2 other = row_stats(first ? last : t - 1u);
+  const uint shift = seq.slot * p.state_stride + p.state_offset;
+  for (uint c = gl_LocalInvocationID.x; c < p.C; c += gl_WorkGroupSize.x) {
+    const float u = normed(t, c, cur);
+    float prev;
+    if (first) {
+      prev = state[shift + c];
+      state[shift + c] = normed(last, c, other);
+    } else {
+      prev = normed(t - 1u, c, other);
+    }
+    const float d = prev - u;
+    for (uint k = 0u; k < p.n_mix; ++k)
+      mixes[(k * p.T + t) * p.C + c] = u + d * vec[(p.mu_row + k) * p.C + c];
+  }
+}
