@@ -23,42 +23,38 @@ void store(Group g, uint t, uint row, float acc) {
 }
 
 #if defined(MATVEC)
-#include "reduce.glsl"
-layout(constant_id = 1) const uint ROWS = 2;
-#define TT 8u
-#define CHUNK 8u  // consecutive elements per thread step: inside one block for every type
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+// Each subgroup computes whole rows: its lanes stride along k, then one subgroupAdd per token.
+// No shared memory, no barriers. ROWS rows per workgroup, taken by the subgroups in turn.
+layout(constant_id = 1) const uint ROWS = 4;
+#define TT 8u     // tokens per workgroup (gl_WorkGroupID.y picks the block of tokens)
+#define CHUNK 8u  // consecutive elements per lane step: inside one block for every type
 
 void main() {
   const Group g = p.groups[gl_WorkGroupID.z];
-  const uint row0 = gl_WorkGroupID.x * ROWS;
-  if (row0 >= g.m) return;  // uniform: the whole workgroup leaves
   const uint t0 = gl_WorkGroupID.y * TT;
   const uint nt = min(p.T - t0, TT);
   const uint row_bytes = (g.k / QK) * QBYTES;
-  float acc[ROWS * TT];
-  for (uint i = 0u; i < ROWS * TT; ++i) acc[i] = 0.0;
-
-  for (uint k0 = gl_LocalInvocationID.x * CHUNK; k0 < g.k; k0 += gl_WorkGroupSize.x * CHUNK) {
-    float xv[CHUNK * TT];
-    for (uint t = 0u; t < nt; ++t)
-      for (uint e = 0u; e < CHUNK; ++e)
-        xv[t * CHUNK + e] = k0 + e < g.k ? activate_in(x[g.x_offset + (t0 + t) * g.k + k0 + e], g.act_in) : 0.0;
-    for (uint r = 0u; r < ROWS; ++r) {
-      const uint row = min(row0 + r, g.m - 1u);
-      const uint base = g.w_offset + row * row_bytes;
-      for (uint e = 0u; e < CHUNK && k0 + e < g.k; ++e) {
+  const uint lane = gl_SubgroupInvocationID, lanes = gl_SubgroupSize;
+  for (uint row = gl_WorkGroupID.x * ROWS + gl_SubgroupID; row < min(gl_WorkGroupID.x * ROWS + ROWS, g.m);
+       row += gl_NumSubgroups) {
+    const uint base = g.w_offset + row * row_bytes;
+    float acc[TT];
+    for (uint t = 0u; t < TT; ++t) acc[t] = 0.0;
+    for (uint k0 = lane * CHUNK; k0 < g.k; k0 += lanes * CHUNK) {
+      for (uint e = 0u; e < CHUNK; ++e) {
         const uint k = k0 + e;
+        if (k >= g.k) break;
         const float wv = dequant(base + (k / QK) * QBYTES, k % QK);
-        for (uint t = 0u; t < nt; ++t) acc[r * TT + t] += wv * xv[t * CHUNK + e];
+        for (uint t = 0u; t < TT; ++t)
+          if (t < nt) acc[t] += wv * activate_in(x[g.x_offset + (t0 + t) * g.k + k], g.act_in);
       }
     }
-  }
-  for (uint r = 0u; r < ROWS; ++r) {
-    for (uint t = 0u; t < nt; t += 4u) {
-      const vec4 s = workgroup_sum(vec4(acc[r * TT + t], acc[r * TT + min(t + 1u, TT - 1u)],
-                                        acc[r * TT + min(t + 2u, TT - 1u)], acc[r * TT + min(t + 3u, TT - 1u)]));
-      if (gl_LocalInvocationID.x == 0u && row0 + r < g.m)
-        for (uint j = 0u; j < 4u && t + j < nt; ++j) store(g, t0 + t + j, row0 + r, s[j]);
+    for (uint t = 0u; t < TT; ++t) {
+      if (t >= nt) break;
+      const float s = subgroupAdd(acc[t]);
+      if (subgroupElect()) store(g, t0 + t, row, s);
     }
   }
 }

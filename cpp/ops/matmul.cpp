@@ -12,8 +12,7 @@ namespace {
 
 constexpr uint32_t k_max_groups = 4;
 constexpr uint32_t k_matvec_tokens = 8;  // matmul.comp MATVEC handles up to 8 tokens per workgroup
-constexpr uint32_t k_matvec_rows = 2;
-constexpr uint32_t k_matvec_workgroup = 128;
+constexpr uint32_t k_matvec_workgroup = 128;  // rows per workgroup: one per subgroup
 constexpr uint32_t k_tile = 64;           // matmul.comp TILED: 64 x 64 outputs per workgroup
 
 struct GroupPush {
@@ -43,7 +42,8 @@ void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, cons
   const ShaderId shader =
       weight_variant(matvec ? std::span<const WeightVariant>(k_matvec_variants) : std::span<const WeightVariant>(k_matmul_tiled_variants),
                      first.w->type, "matmul");
-  const auto& pipeline = matvec ? rec.device().pipeline({shader, 3, sizeof(Push), {k_matvec_workgroup, k_matvec_rows}})
+  const uint32_t matvec_rows = std::max(1u, k_matvec_workgroup / info.subgroup_size);
+  const auto& pipeline = matvec ? rec.device().pipeline({shader, 3, sizeof(Push), {k_matvec_workgroup, matvec_rows}})
                                 : rec.device().pipeline({shader, 3, sizeof(Push), {256}});
   // The weight binding spans the pieces' rows, starting at an aligned offset.
   const uint64_t align = info.min_storage_buffer_offset_alignment;
@@ -68,7 +68,7 @@ void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, cons
                       uint32_t(p.g->act_in)};
     max_rows = std::max(max_rows, p.row_count);
   }
-  const uint32_t gx = matvec ? (max_rows + k_matvec_rows - 1) / k_matvec_rows : (max_rows + k_tile - 1) / k_tile;
+  const uint32_t gx = matvec ? (max_rows + matvec_rows - 1) / matvec_rows : (max_rows + k_tile - 1) / k_tile;
   const uint32_t gy = matvec ? (T + k_matvec_tokens - 1) / k_matvec_tokens : (T + k_tile - 1) / k_tile;
   const vk::BufferRange weights{first.w->data.buffer, lo, hi - lo};
   // X and Y are bound whole; offsets travel in the push block.
