@@ -2,6 +2,7 @@
 
     rwkv-gpu devices                 list Vulkan devices
     rwkv-gpu info [MODEL.gguf]       devices, then a GGUF file's metadata and tensor table
+    rwkv-gpu convert IN -o OUT.gguf [--type f16]   a .pth / .safetensors checkpoint to GGUF
 """
 
 from __future__ import annotations
@@ -63,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("devices", help="list Vulkan devices")
     info = sub.add_parser("info", help="devices, then a GGUF file's metadata and tensor table")
     info.add_argument("model", nargs="?", help="GGUF file (default: $RWKV_GPU_MODEL or the shared tiny model)")
+    conv = sub.add_parser("convert", help="convert a .pth / .safetensors RWKV-7 checkpoint to GGUF")
+    conv.add_argument("input", help="BlinkDL .pth, or .safetensors (BlinkDL or Hugging Face names)")
+    conv.add_argument("-o", "--output", required=True, help="the GGUF file to write")
+    conv.add_argument("--type", default="f16", choices=("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1"),
+                      help="type of the big matrices (default f16)")
+    conv.add_argument("--name", help="general.name (default: the input's file name)")
     args = parser.parse_args(argv)
     try:
         if args.command == "devices":
@@ -73,7 +80,12 @@ def main(argv: list[str] | None = None) -> int:
             if model is None:
                 parser.error("no model given and no default model found")
             _print_gguf(model)
-    except (Error, OSError, ValueError) as e:
+        elif args.command == "convert":
+            from .convert import convert
+
+            out = convert(args.input, args.output, args.type, name=args.name, progress=sys.stderr.isatty())
+            print(f"wrote {out} ({out.stat().st_size:,d} bytes, {args.type})")
+    except (Error, OSError, ValueError, KeyError) as e:
         if args.debug:
             raise
         print(f"rwkv-gpu: error: {e}", file=sys.stderr)
