@@ -1,20 +1,37 @@
-// rwkv-gpu-bench: the C++ benchmark program. Prints JSON on stdout.
+// rwkv-gpu-bench: the C++ benchmark program. Prints one JSON object per measurement on stdout.
 //   rwkv-gpu-bench devices
+//   rwkv-gpu-bench bandwidth [MiB]                     device-to-device copy, bytes read + written
+//   rwkv-gpu-bench model MODEL.gguf [-p 512] [-n 128] [-r 5]
+//        llama-bench's semantics: pp = prompt of p random tokens from an empty state, logits of
+//        the last only; tg = n single-token steps from an empty state, logits read back each step;
+//        one warm-up, then the median of r repetitions.
 //   rwkv-gpu-bench tokenize VOCAB.txt TEXT_FILE [REPEATS]   (World tokenizer encode throughput)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <random>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "common/error.hpp"
+#include "runtime/model.hpp"
 #include "tokenizer/world_tokenizer.hpp"
-#include "vk/device_info.hpp"
+#include "vk/recorder.hpp"
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
 
 std::string json_string(const std::string& s) {
   std::string out = "\"";
@@ -41,6 +58,91 @@ int devices() {
   return 0;
 }
 
+int bandwidth(uint64_t mib) {
+  auto dev = rwkv::vk::Device::open();
+  const uint64_t bytes = mib << 20;
+  auto a = std::make_shared<rwkv::vk::Buffer>(dev, bytes, rwkv::vk::MemoryKind::Device);
+  auto b = std::make_shared<rwkv::vk::Buffer>(dev, bytes, rwkv::vk::MemoryKind::Device);
+  constexpr int copies = 10;
+  std::vector<double> times;
+  for (int rep = 0; rep < 6; ++rep) {
+    rwkv::vk::Recorder rec(dev);
+    for (int i = 0; i < copies; ++i) rec.copy({i % 2 ? b : a}, {i % 2 ? a : b}, bytes);
+    const auto t0 = Clock::now();
+    rec.submit().wait();
+    if (rep) times.push_back(seconds_since(t0));  // the first is a warm-up
+  }
+  const double t = median(times);
+  std::cout << "{\"benchmark\": \"bandwidth\", \"device\": " << json_string(dev->info().name) << ", \"bytes\": " << bytes
+            << ", \"copy_gb_per_s\": " << 2.0 * bytes * copies / t / 1e9 << "}\n";
+  return 0;
+}
+
+// GPU milliseconds per shader of one profiled run, as a JSON object.
+std::string profile(rwkv::runtime::Model& model, std::span<const uint32_t> tokens, rwkv::runtime::State& state) {
+  model.set_profiling(true);
+  state.reset();
+  model.run(tokens, state, rwkv::runtime::LogitsMode::Last);
+  model.set_profiling(false);
+  std::vector<std::pair<std::string, double>> by_op;
+  double total = 0;
+  for (const auto& t : model.last_timings()) {
+    auto it = std::find_if(by_op.begin(), by_op.end(), [&](const auto& p) { return p.first == t.label; });
+    if (it == by_op.end()) by_op.emplace_back(t.label, t.ms);
+    else it->second += t.ms;
+    total += t.ms;
+  }
+  std::ostringstream os;
+  os << "{\"total_ms\": " << total;
+  for (const auto& [label, ms] : by_op) os << ", " << json_string(label) << ": " << ms;
+  return os.str() + "}";
+}
+
+int model_bench(const std::string& path, uint32_t pp, uint32_t tg, int reps) {
+  const auto t0 = Clock::now();
+  rwkv::runtime::Model model(path, "", {}, std::max<uint32_t>(pp, 1));
+  const double load_s = seconds_since(t0);
+  const auto& info = model.info();
+  const auto& c = info.config;
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<uint32_t> token(0, c.vocab - 1);
+  auto state = model.new_state();
+
+  std::vector<double> pp_times, tg_times;
+  for (int rep = 0; rep <= reps; ++rep) {  // rep 0 warms up
+    std::vector<uint32_t> prompt(pp);
+    for (auto& t : prompt) t = token(rng);
+    state->reset();
+    auto t1 = Clock::now();
+    model.run(prompt, *state, rwkv::runtime::LogitsMode::Last);
+    if (rep) pp_times.push_back(seconds_since(t1));
+
+    state->reset();
+    t1 = Clock::now();
+    for (uint32_t i = 0; i < tg; ++i) {
+      const uint32_t tok = token(rng);
+      model.run({&tok, 1}, *state, rwkv::runtime::LogitsMode::Last);
+    }
+    if (rep) tg_times.push_back(seconds_since(t1));
+  }
+  std::vector<uint32_t> prompt(pp);
+  for (auto& t : prompt) t = token(rng);
+  const std::string pp_profile = profile(model, prompt, *state);
+  const std::string tg_profile = profile(model, {prompt.data(), 1}, *state);
+  const double pp_s = median(pp_times), tg_s = median(tg_times);
+  const double tg_token_s = tg_s / tg;
+  std::cout << "{\"benchmark\": \"model\", \"model\": " << json_string(path) << ", \"device\": " << json_string(info.device_name)
+            << ", \"n_layer\": " << c.n_layer << ", \"n_embd\": " << c.n_embd << ", \"vocab\": " << c.vocab
+            << ", \"file_bytes\": " << info.file_bytes << ", \"gpu_bytes\": " << info.gpu_bytes
+            << ", \"load_s\": " << load_s << ", \"load_gb_per_s\": " << info.file_bytes / load_s / 1e9
+            << ", \"pp\": " << pp << ", \"pp_median_s\": " << pp_s << ", \"pp_tokens_per_s\": " << pp / pp_s
+            << ", \"tg\": " << tg << ", \"tg_median_s\": " << tg_s << ", \"tg_tokens_per_s\": " << 1.0 / tg_token_s
+            << ", \"decode_bytes_per_token\": " << info.decode_bytes_per_token
+            << ", \"decode_gb_per_s\": " << info.decode_bytes_per_token / tg_token_s / 1e9 << ", \"repetitions\": " << reps
+            << ", \"pp_gpu_profile\": " << pp_profile << ", \"tg_gpu_profile\": " << tg_profile << "}\n";
+  return 0;
+}
+
 int tokenize(const std::string& vocab, const std::string& text_file, int repeats) {
   const auto tok = rwkv::WorldTokenizer::from_vocab_file(vocab);
   std::ifstream in(text_file, std::ios::binary);
@@ -48,19 +150,24 @@ int tokenize(const std::string& vocab, const std::string& text_file, int repeats
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string text = ss.str();
-  std::vector<double> seconds;
+  std::vector<double> times;
   size_t n_tokens = 0;
-  for (int r = 0; r < repeats + 1; ++r) {  // the first run warms up
-    const auto t0 = std::chrono::steady_clock::now();
+  for (int r = 0; r <= repeats; ++r) {  // the first run warms up
+    const auto t0 = Clock::now();
     n_tokens = tok.encode(text).size();
-    const auto t1 = std::chrono::steady_clock::now();
-    if (r) seconds.push_back(std::chrono::duration<double>(t1 - t0).count());
+    if (r) times.push_back(seconds_since(t0));
   }
-  std::sort(seconds.begin(), seconds.end());
-  const double median = seconds[seconds.size() / 2];
-  std::cout << "{\"bytes\": " << text.size() << ", \"tokens\": " << n_tokens << ", \"median_s\": " << median
-            << ", \"mb_per_s\": " << double(text.size()) / median / 1e6 << "}\n";
+  const double t = median(times);
+  std::cout << "{\"benchmark\": \"tokenize\", \"bytes\": " << text.size() << ", \"tokens\": " << n_tokens
+            << ", \"median_s\": " << t << ", \"mb_per_s\": " << double(text.size()) / t / 1e6 << "}\n";
   return 0;
+}
+
+// Value of "-x N" in args, or `fallback`.
+uint32_t option(const std::vector<std::string>& args, const std::string& flag, uint32_t fallback) {
+  for (size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == flag) return uint32_t(std::stoul(args[i + 1]));
+  return fallback;
 }
 
 }  // namespace
@@ -69,13 +176,16 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   try {
     if (args.size() == 1 && args[0] == "devices") return devices();
+    if (!args.empty() && args[0] == "bandwidth") return bandwidth(args.size() > 1 ? std::stoul(args[1]) : 1024);
+    if (args.size() >= 2 && args[0] == "model")
+      return model_bench(args[1], option(args, "-p", 512), option(args, "-n", 128), int(option(args, "-r", 5)));
     if ((args.size() == 3 || args.size() == 4) && args[0] == "tokenize")
       return tokenize(args[1], args[2], args.size() == 4 ? std::max(1, std::stoi(args[3])) : 5);
   } catch (const std::exception& e) {
     std::cerr << "rwkv-gpu-bench: error: " << e.what() << "\n";
     return 1;
   }
-  std::cerr << "usage: rwkv-gpu-bench devices\n"
-               "       rwkv-gpu-bench tokenize VOCAB.txt TEXT_FILE [REPEATS]\n";
+  std::cerr << "usage: rwkv-gpu-bench devices | bandwidth [MiB] | model MODEL.gguf [-p 512] [-n 128] [-r 5]\n"
+               "       | tokenize VOCAB.txt TEXT_FILE [REPEATS]\n";
   return 2;
 }

@@ -35,6 +35,9 @@ Model::Model(const std::filesystem::path& path, const std::string& device, const
   logits_ = std::make_shared<vk::Buffer>(device_, T * c.vocab * 4, vk::MemoryKind::Device);
   logits_back_ = std::make_shared<vk::Buffer>(device_, T * c.vocab * 4, vk::MemoryKind::Readback);
   info_.gpu_bytes = weights_.bytes;
+  info_.decode_bytes_per_token =
+      weights_.bytes - weights_.embedding.data.bytes() + weights_.embedding.row_bytes();
+  info_.file_bytes = file.file_size();
   info_.load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
@@ -56,6 +59,7 @@ std::vector<float> Model::run(std::span<const uint32_t> tokens, State& state, Lo
 
   std::lock_guard lock(mutex_);
   const uint32_t chunk = forward_->max_tokens();
+  last_timings_.clear();
   std::vector<float> out;
   out.reserve(mode == LogitsMode::All ? tokens.size() * c.vocab : mode == LogitsMode::Last ? c.vocab : 0);
   for (size_t begin = 0; begin < tokens.size(); begin += chunk) {
@@ -72,12 +76,15 @@ std::vector<float> Model::run(std::span<const uint32_t> tokens, State& state, Lo
     } else if (mode == LogitsMode::Last && last_chunk) {
       rows[n_rows++] = T - 1;
     }
-    vk::Recorder rec(device_);
+    vk::Recorder rec(device_, profiling_);
     const ops::BatchView batch{{token_ids_}, {token_seq_}, {seqs_}, T, 1};
     forward_->record(rec, batch, {state.buffer()}, {rows_}, n_rows, {logits_});
     const uint64_t bytes = uint64_t(n_rows) * c.vocab * 4;
     if (n_rows) rec.copy({logits_}, {logits_back_}, bytes);
-    rec.submit().wait();
+    auto submission = rec.submit();
+    submission.wait();
+    if (profiling_)
+      for (auto& t : submission.timings()) last_timings_.push_back(std::move(t));
     const auto* logits = reinterpret_cast<const float*>(logits_back_->mapped());
     out.insert(out.end(), logits, logits + uint64_t(n_rows) * c.vocab);
   }

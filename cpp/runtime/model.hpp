@@ -18,6 +18,8 @@ struct ModelInfo {
   model::Config config;
   std::string device_name;
   uint64_t gpu_bytes;
+  uint64_t decode_bytes_per_token;  // weights one decode step reads: all but the embedding table (one row of it)
+  uint64_t file_bytes;
   double load_seconds;
   std::vector<std::pair<std::string, uint32_t>> weight_types;  // ggml type name -> tensor count
 };
@@ -40,6 +42,11 @@ class Model {
   // chunk_tokens. Returns the logits asked for: [V] (Last), [T, V] (All) or nothing.
   std::vector<float> run(std::span<const uint32_t> tokens, State& state, LogitsMode mode);
 
+  // With profiling on, each run records GPU timestamps around every dispatch; last_timings()
+  // returns those of the last run (all its chunks).
+  void set_profiling(bool on) { profiling_ = on; }
+  std::vector<vk::DispatchTiming> last_timings() const { return last_timings_; }
+
  private:
   vk::DevicePtr device_;
   ModelInfo info_;
@@ -49,6 +56,8 @@ class Model {
   // Per-chunk inputs (host-visible, read by the shaders) and the logits on their way back.
   vk::BufferPtr token_ids_, token_seq_, seqs_, rows_, logits_, logits_back_;
   std::mutex mutex_;  // one run at a time per model: runs share the scratch buffers
+  bool profiling_ = false;
+  std::vector<vk::DispatchTiming> last_timings_;
 };
 
 }  // namespace rwkv::runtime

@@ -70,11 +70,24 @@ def _k_quant_blocks(rng, qtype, rows: int, cols: int, std: float) -> np.ndarray:
     return raw.reshape(rows, cols // block * size)
 
 
-def _matrix(rng, dtype: str, rows: int, cols: int, std: float):
-    """(data for GGUFWriter.add_tensor, raw_dtype or None)."""
+def _q8_0_blocks(rng, rows: int, cols: int, std: float) -> np.ndarray:
+    """Random valid Q8_0 blocks (f16 scale, 32 int8) with values of about the given std."""
+    n = rows * cols // 32
+    raw = rng.integers(0, 256, size=(n, 34), dtype=np.uint8)
+    raw[:, 0:2] = (np.full(n, std / 73.6, np.float32)).astype(np.float16).view(np.uint8).reshape(n, 2)
+    return raw.reshape(rows, cols // 32 * 34)
+
+
+def _matrix(rng, dtype: str, rows: int, cols: int, std: float, fast: bool = False):
+    """(data for GGUFWriter.add_tensor, raw_dtype or None). fast: quantized types as random
+    blocks instead of quantizing random floats (for multi-GB benchmark models)."""
     from gguf import GGMLQuantizationType as T
     from gguf.quants import quantize
 
+    if fast and dtype == "q8_0":
+        return _q8_0_blocks(rng, rows, cols, std), T.Q8_0
+    if fast and dtype == "f16":
+        return rng.standard_normal((rows, cols), dtype=np.float32).astype(np.float16) * np.float16(std), None
     if dtype in ("q4_k", "q5_k", "q6_k"):
         qtype = {"q4_k": T.Q4_K, "q5_k": T.Q5_K, "q6_k": T.Q6_K}[dtype]
         if cols % 256:
@@ -92,14 +105,20 @@ def _matrix(rng, dtype: str, rows: int, cols: int, std: float):
 
 
 def _world_tokens(vocab: int) -> tuple[list[str], list[int]]:
-    """The World vocab as llama.cpp writes it, cut or padded to `vocab` entries."""
-    from .tokenizer import Tokenizer
+    """The World vocab as llama.cpp writes it, cut or padded to `vocab` entries. (Reads the bundled
+    vocab file itself, so this module also runs where the compiled engine is not built.)"""
+    import ast
 
-    tok = Tokenizer.world()
+    vocab_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "rwkv_vocab_v20230424.txt")
     tokens, types = ["<s>"], [3]
-    for i in range(1, min(vocab, tok.vocab_size)):
-        tokens.append(repr(tok.token_bytes(i))[2:-1])
-        types.append(1)
+    with open(vocab_file, encoding="utf-8") as f:
+        for line in f:
+            if len(tokens) >= vocab:
+                break
+            literal = ast.literal_eval(line[line.index(" "):line.rindex(" ")].strip())
+            data = literal.encode("utf-8") if isinstance(literal, str) else literal
+            tokens.append(repr(data)[2:-1])
+            types.append(1)
     while len(tokens) < vocab:
         tokens.append(f"[PAD{len(tokens)}]")
         types.append(5)
@@ -109,7 +128,7 @@ def _world_tokens(vocab: int) -> tuple[list[str], list[int]]:
 def random_model(path: str | os.PathLike, size: str | None = None, dtype: str = "f16", *, seed: int = 0,
                  n_layer: int | None = None, n_embd: int | None = None, head_size: int = 64, vocab: int | None = None,
                  ffn: int | None = None, lora_ranks: tuple[int, int, int, int] | None = None,
-                 lora_dtype: str = "f16") -> Shapes:
+                 lora_dtype: str = "f16", fast: bool = False) -> Shapes:
     """Writes a random-weight rwkv7 GGUF and returns its shapes.
 
     Args:
@@ -117,6 +136,7 @@ def random_model(path: str | os.PathLike, size: str | None = None, dtype: str = 
             arguments override its numbers.
         dtype: type of the big matrices: one of DTYPES.
         lora_dtype: "f16" (as real files) or "f32".
+        fast: write quantized matrices as random valid blocks (multi-GB benchmark models).
     """
     from gguf import GGUFWriter
 
@@ -158,7 +178,7 @@ def random_model(path: str | os.PathLike, size: str | None = None, dtype: str = 
         w.add_tensor(name, np.asarray(values, dtype=np.float32))
 
     def mat(name, rows, cols, std, kind=None):
-        data, raw = _matrix(rng, kind or dtype, rows, cols, std)
+        data, raw = _matrix(rng, kind or dtype, rows, cols, std, fast)
         w.add_tensor(name, data, raw_dtype=raw)
 
     def lora(name, rows, cols, std):

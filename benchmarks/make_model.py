@@ -1,0 +1,28 @@
+"""Writes a random-weight RWKV-7 GGUF at real shapes for benchmarks:
+
+    python benchmarks/make_model.py --size 2.9b --dtype q4_k --out /tmp/m.gguf
+
+Loads python/rwkv_gpu/testing.py on its own, so it runs where only numpy and gguf are installed
+(the lent GPU machine), and writes quantized matrices as random valid blocks (fast).
+"""
+
+import argparse
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+spec = importlib.util.spec_from_file_location(
+    "rwkv_gpu_testing", Path(__file__).resolve().parents[1] / "python" / "rwkv_gpu" / "testing.py")
+testing = importlib.util.module_from_spec(spec)
+sys.modules[spec.name] = testing
+spec.loader.exec_module(testing)
+
+ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+ap.add_argument("--size", required=True, choices=sorted(testing.SIZES))
+ap.add_argument("--dtype", required=True, choices=testing.DTYPES)
+ap.add_argument("--out", required=True)
+args = ap.parse_args()
+t0 = time.time()
+testing.random_model(args.out, size=args.size, dtype=args.dtype, fast=True)
+print(f"wrote {args.out} ({args.size} {args.dtype}) in {time.time() - t0:.1f} s", file=sys.stderr)
