@@ -100,12 +100,14 @@ Instance::Instance() : context_(loader_entry_point()) {
 }
 
 std::shared_ptr<Instance> Instance::get() {
-  // One instance for the process; devices hold shared references, so it outlives them all.
+  // One instance for the process; devices hold shared references. The process-wide reference is
+  // deliberately never released: at exit, drivers (NVIDIA's) tear themselves down before static
+  // destructors run, and destroying the instance after that crashes.
   static std::mutex mutex;
-  static std::shared_ptr<Instance> instance;
+  static auto* instance = new std::shared_ptr<Instance>();
   std::lock_guard lock(mutex);
-  if (!instance) instance.reset(new Instance());
-  return instance;
+  if (!*instance) instance->reset(new Instance());
+  return *instance;
 }
 
 uint64_t validation_message_count() { return g_validation_messages.load(); }
