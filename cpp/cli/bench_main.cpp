@@ -1,6 +1,6 @@
 // rwkv-gpu-bench: the C++ benchmark program. Prints one JSON object per measurement on stdout.
 //   rwkv-gpu-bench devices
-//   rwkv-gpu-bench bandwidth [MiB]                     device-to-device copy, bytes read + written
+//   rwkv-gpu-bench bandwidth [MiB]                     read bandwidth (GPU-timed kernel) and copy bandwidth
 //   rwkv-gpu-bench model MODEL.gguf [-p 512] [-n 128] [-r 5]
 //        llama-bench's semantics: pp = prompt of p random tokens from an empty state, logits of
 //        the last only; tg = n single-token steps from an empty state, logits read back each step;
@@ -58,23 +58,38 @@ int devices() {
   return 0;
 }
 
+// Device memory bandwidth, timed on the GPU: a read-only kernel (bytes read) and a buffer copy
+// (bytes read + written).
 int bandwidth(uint64_t mib) {
   auto dev = rwkv::vk::Device::open();
   const uint64_t bytes = mib << 20;
   auto a = std::make_shared<rwkv::vk::Buffer>(dev, bytes, rwkv::vk::MemoryKind::Device);
   auto b = std::make_shared<rwkv::vk::Buffer>(dev, bytes, rwkv::vk::MemoryKind::Device);
-  constexpr int copies = 10;
-  std::vector<double> times;
-  for (int rep = 0; rep < 6; ++rep) {
-    rwkv::vk::Recorder rec(dev);
-    for (int i = 0; i < copies; ++i) rec.copy({i % 2 ? b : a}, {i % 2 ? a : b}, bytes);
-    const auto t0 = Clock::now();
-    rec.submit().wait();
-    if (rep) times.push_back(seconds_since(t0));  // the first is a warm-up
+  const uint32_t groups = 132 * 16;  // enough resident workgroups for any current GPU
+  auto sink = std::make_shared<rwkv::vk::Buffer>(dev, uint64_t(groups) * 256 * 4, rwkv::vk::MemoryKind::Device);
+  const auto& read = dev->pipeline({rwkv::ShaderId::read_bandwidth, 2, 4, {}});
+  {
+    rwkv::vk::Recorder fill(dev);
+    fill.fill({a}, 0x01020304u);
+    fill.submit().wait();
   }
-  const double t = median(times);
+  std::vector<double> read_ms, copy_ms;
+  for (int rep = 0; rep < 6; ++rep) {
+    rwkv::vk::Recorder rec(dev, /*profile=*/true);
+    const uint32_t n = uint32_t(bytes / 16);
+    rec.dispatch(read, {rwkv::vk::reads({a}), rwkv::vk::writes({sink})}, n, {groups, 1, 1});
+    auto sub = rec.submit();
+    sub.wait();
+    if (rep) read_ms.push_back(sub.timings().at(0).ms);
+    const auto t0 = Clock::now();
+    rwkv::vk::Recorder copy(dev);
+    copy.copy({a}, {b}, bytes);
+    copy.submit().wait();
+    if (rep) copy_ms.push_back(seconds_since(t0) * 1e3);
+  }
   std::cout << "{\"benchmark\": \"bandwidth\", \"device\": " << json_string(dev->info().name) << ", \"bytes\": " << bytes
-            << ", \"copy_gb_per_s\": " << 2.0 * bytes * copies / t / 1e9 << "}\n";
+            << ", \"read_gb_per_s\": " << bytes / median(read_ms) / 1e6
+            << ", \"copy_gb_per_s\": " << 2.0 * bytes / median(copy_ms) / 1e6 << "}\n";
   return 0;
 }
 
