@@ -29,18 +29,20 @@ layout(push_constant, std430) uniform Push {
 
 #include "reduce.glsl"
 
-// Mean and reciprocal std of row t (two passes, for accuracy with tiny inputs).
-vec2 row_stats(uint t) {
+// Mean and reciprocal std of rows a and b, as (mean_a, rstd_a, mean_b, rstd_b): two passes (for
+// accuracy with tiny inputs), both rows in each workgroup reduction.
+vec4 row_stats(uint a, uint b) {
   const uint tid = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
-  float s = 0.0;
-  for (uint c = tid; c < p.C; c += wg) s += x[t * p.C + c];
-  const float mean = workgroup_sum(s) / float(p.C);
-  float q = 0.0;
+  vec2 s = vec2(0.0);
+  for (uint c = tid; c < p.C; c += wg) s += vec2(x[a * p.C + c], x[b * p.C + c]);
+  const vec2 mean = workgroup_sum(vec4(s, 0.0, 0.0)).xy / float(p.C);
+  vec2 q = vec2(0.0);
   for (uint c = tid; c < p.C; c += wg) {
-    const float d = x[t * p.C + c] - mean;
+    const vec2 d = vec2(x[a * p.C + c], x[b * p.C + c]) - mean;
     q += d * d;
   }
-  return vec2(mean, inversesqrt(workgroup_sum(q) / float(p.C) + p.eps));
+  const vec2 rstd = inversesqrt(workgroup_sum(vec4(q, 0.0, 0.0)).xy / float(p.C) + p.eps);
+  return vec4(mean.x, rstd.x, mean.y, rstd.y);
 }
 
 float normed(uint t, uint c, vec2 st) {
@@ -52,9 +54,10 @@ void main() {
   const Sequence seq = seqs[token_seq[t]];
   const bool first = t == seq.start;
   const uint last = seq.start + seq.len - 1u;
-  const vec2 cur = row_stats(t);
-  // Uniform per workgroup: the previous token's stats, or the last token's for the state update.
-  const vec2 other = row_stats(first ? last : t - 1u);
+  // This token's stats, and the previous token's (or, at a sequence's first token, the last
+  // token's, for the state update).
+  const vec4 stats = row_stats(t, first ? last : t - 1u);
+  const vec2 cur = stats.xy, other = stats.zw;
   const uint shift = seq.slot * p.state_stride + p.state_offset;
   for (uint c = gl_LocalInvocationID.x; c < p.C; c += gl_WorkGroupSize.x) {
     const float u = normed(t, c, cur);

@@ -8,10 +8,12 @@
 layout(local_size_x_id = 0) in;
 
 layout(binding = 0) readonly buffer W { uint w_words[]; };  // weight rows, ggml blocks
+layout(binding = 0) readonly buffer WQuads { uvec4 w_quads[]; };  // the same bytes, for wide loads
 layout(binding = 1) readonly buffer X { float x[]; };
 layout(binding = 2) buffer Y { float y[]; };
 
 #define BYTES_BUFFER w_words
+#define QUADS_BUFFER w_quads
 #include "quant.glsl"
 #include "matmul_params.glsl"
 
@@ -43,12 +45,17 @@ void main() {
     float acc[TT];
     for (uint t = 0u; t < TT; ++t) acc[t] = 0.0;
     for (uint k0 = lane * CHUNK; k0 < g.k; k0 += lanes * CHUNK) {
-      for (uint e = 0u; e < CHUNK; ++e) {
-        const uint k = k0 + e;
-        if (k >= g.k) break;
-        const float wv = dequant(base + (k / QK) * QBYTES, k % QK);
-        for (uint t = 0u; t < TT; ++t)
-          if (t < nt) acc[t] += wv * activate_in(x[g.x_offset + (t0 + t) * g.k + k], g.act_in);
+      float wv[CHUNK];
+      if (k0 + CHUNK <= g.k) {
+        dequant8(base, k0, wv);
+      } else {
+        for (uint e = 0u; e < CHUNK; ++e) wv[e] = k0 + e < g.k ? dequant(base + ((k0 + e) / QK) * QBYTES, (k0 + e) % QK) : 0.0;
+      }
+      for (uint t = 0u; t < TT; ++t) {
+        if (t >= nt) break;
+        const uint xb = g.x_offset + (t0 + t) * g.k + k0;
+        for (uint e = 0u; e < CHUNK; ++e)
+          if (k0 + e < g.k) acc[t] += wv[e] * activate_in(x[xb + e], g.act_in);
       }
     }
     for (uint t = 0u; t < TT; ++t) {
@@ -79,9 +86,16 @@ void main() {
   for (uint i = 0u; i < 16u; ++i) acc[i] = 0.0;
 
   for (uint k0 = 0u; k0 < g.k; k0 += BK) {
-    for (uint i = tid; i < BM * BK; i += 256u) {
-      const uint r = i / BK, kk = i % BK, row = row0 + r, k = k0 + kk;
-      w_tile[r][kk] = row < g.m && k < g.k ? dequant(g.w_offset + row * row_bytes + (k / QK) * QBYTES, k % QK) : 0.0;
+    for (uint i = tid; i < BM * BK / 8u; i += 256u) {
+      const uint r = i / (BK / 8u), kk = (i % (BK / 8u)) * 8u, row = row0 + r, k = k0 + kk;
+      float w8[8];
+      if (row < g.m && k + 8u <= g.k) {
+        dequant8(g.w_offset + row * row_bytes, k, w8);
+      } else {
+        for (uint e = 0u; e < 8u; ++e)
+          w8[e] = row < g.m && k + e < g.k ? dequant(g.w_offset + row * row_bytes + ((k + e) / QK) * QBYTES, (k + e) % QK) : 0.0;
+      }
+      for (uint e = 0u; e < 8u; ++e) w_tile[r][kk + e] = w8[e];
     }
     for (uint i = tid; i < BN * BK; i += 256u) {
       const uint c = i / BK, kk = i % BK, t = t0 + c, k = k0 + kk;

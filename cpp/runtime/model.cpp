@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <algorithm>
 #include <map>
 
 #include "gguf/file.hpp"
@@ -76,15 +77,31 @@ std::vector<float> Model::run(std::span<const uint32_t> tokens, State& state, Lo
     } else if (mode == LogitsMode::Last && last_chunk) {
       rows[n_rows++] = T - 1;
     }
-    vk::Recorder rec(device_, profiling_);
-    const ops::BatchView batch{{token_ids_}, {token_seq_}, {seqs_}, T, 1};
-    forward_->record(rec, batch, {state.buffer()}, {rows_}, n_rows, {logits_});
     const uint64_t bytes = uint64_t(n_rows) * c.vocab * 4;
-    if (n_rows) rec.copy({logits_}, {logits_back_}, bytes);
-    auto submission = rec.submit();
-    submission.wait();
-    if (profiling_)
-      for (auto& t : submission.timings()) last_timings_.push_back(std::move(t));
+    auto record = [&](bool reusable) {
+      vk::Recorder rec(device_, profiling_, reusable);
+      const ops::BatchView batch{{token_ids_}, {token_seq_}, {seqs_}, T, 1};
+      forward_->record(rec, batch, {state.buffer()}, {rows_}, n_rows, {logits_});
+      if (n_rows) rec.copy({logits_}, {logits_back_}, bytes);
+      return rec.submit();
+    };
+    if (T == 1 && !profiling_) {
+      auto it = std::find_if(decode_steps_.begin(), decode_steps_.end(),
+                             [&](const DecodeStep& d) { return d.state == state.buffer().get() && d.n_rows == n_rows; });
+      if (it != decode_steps_.end()) {
+        it->submission.resubmit();
+      } else {
+        if (decode_steps_.size() == 4) decode_steps_.erase(decode_steps_.begin());
+        decode_steps_.push_back({state.buffer().get(), n_rows, record(true)});
+        it = decode_steps_.end() - 1;
+      }
+      it->submission.wait();
+    } else {
+      auto submission = record(false);
+      submission.wait();
+      if (profiling_)
+        for (auto& t : submission.timings()) last_timings_.push_back(std::move(t));
+    }
     const auto* logits = reinterpret_cast<const float*>(logits_back_->mapped());
     out.insert(out.end(), logits, logits + uint64_t(n_rows) * c.vocab);
   }

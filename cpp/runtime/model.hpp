@@ -57,6 +57,14 @@ class Model {
   vk::BufferPtr token_ids_, token_seq_, seqs_, rows_, logits_, logits_back_;
   std::mutex mutex_;  // one run at a time per model: runs share the scratch buffers
   bool profiling_ = false;
+  // Recorded single-token steps, replayed for decoding: their commands only differ in the token
+  // id, which the shaders read from host-visible memory. Keyed by state buffer and logits rows.
+  struct DecodeStep {
+    const vk::Buffer* state;
+    uint32_t n_rows;
+    vk::Submission submission;
+  };
+  std::vector<DecodeStep> decode_steps_;  // most recent last; a few at most
   std::vector<vk::DispatchTiming> last_timings_;
 };
 

@@ -31,9 +31,10 @@ struct RecordingState {
   raii::QueryPool queries = nullptr;
   std::vector<std::string> labels;  // timestamps 2i and 2i+1 bracket labels[i]
   bool submitted = false;
+  bool reusable = false;
 };
 
-Recorder::Recorder(DevicePtr device, bool profile) : device_(std::move(device)), state_(std::make_unique<RecordingState>()) {
+Recorder::Recorder(DevicePtr device, bool profile, bool reusable) : device_(std::move(device)), state_(std::make_unique<RecordingState>()) {
   auto& s = *state_;
   const auto& dev = device_->handle();
   s.device = device_;
@@ -44,7 +45,8 @@ Recorder::Recorder(DevicePtr device, bool profile) : device_(std::move(device)),
     return std::move(raii::CommandBuffers(dev, CommandBufferAllocateInfo(*s.pool, CommandBufferLevel::ePrimary, 1)).front());
   });
   s.fence = checked("vkCreateFence", [&] { return raii::Fence(dev, FenceCreateInfo()); });
-  s.cmd.begin(CommandBufferBeginInfo(CommandBufferUsageFlagBits::eOneTimeSubmit));
+  s.reusable = reusable;
+  s.cmd.begin(CommandBufferBeginInfo(reusable ? CommandBufferUsageFlags() : CommandBufferUsageFlagBits::eOneTimeSubmit));
   if (profile && device_->info().timestamps) {
     s.queries = checked("vkCreateQueryPool", [&] {
       return raii::QueryPool(dev, QueryPoolCreateInfo({}, QueryType::eTimestamp, k_max_timestamps));
@@ -207,6 +209,15 @@ void Submission::wait() {
                           " s (RWKV_GPU_TIMEOUT_S raises the limit)", int32_t(Result::eTimeout));
   }
   waited_ = true;
+}
+
+void Submission::resubmit() {
+  if (!state_ || !state_->reusable) throw InvalidArgument("[resubmit] the recording was not made reusable");
+  wait();
+  checked("vkResetFences", [&] { state_->device->handle().resetFences(*state_->fence); });
+  const ::vk::CommandBuffer cmd = *state_->cmd;
+  state_->device->submit(SubmitInfo({}, {}, cmd), *state_->fence);
+  waited_ = false;
 }
 
 bool Submission::done() const {

@@ -53,6 +53,9 @@ class Submission {
   bool done() const;
   // Per-dispatch GPU times of a profiled recording, after wait().
   std::vector<DispatchTiming> timings() const;
+  // Runs the same commands again (a Recorder made with reusable = true): waits for the previous
+  // run, then submits. What the commands read from host-visible buffers may change in between.
+  void resubmit();
 
  private:
   std::unique_ptr<RecordingState> state_;
@@ -61,7 +64,8 @@ class Submission {
 
 class Recorder {
  public:
-  explicit Recorder(DevicePtr device, bool profile = false);
+  // reusable: the submission can run again (Submission::resubmit), e.g. a decode step.
+  explicit Recorder(DevicePtr device, bool profile = false, bool reusable = false);
   ~Recorder();
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;

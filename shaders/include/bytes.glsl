@@ -28,4 +28,13 @@ uint load_u32(uint byte_offset) {  // byte_offset must be even
   return load_u16(byte_offset) | (load_u16(byte_offset + 2u) << 16);
 }
 
+// 8 bytes at an even byte offset, little-endian in two words (two word loads when aligned).
+uvec2 load_8bytes(uint byte_offset) {
+  if ((byte_offset & 3u) == 0u) return uvec2(BYTES_BUFFER[byte_offset >> 2], BYTES_BUFFER[(byte_offset >> 2) + 1u]);
+  return uvec2(load_u16(byte_offset) | (load_u16(byte_offset + 2u) << 16),
+               load_u16(byte_offset + 4u) | (load_u16(byte_offset + 6u) << 16));
+}
+
+uint byte_of(uvec2 v, uint i) { return (v[i >> 2] >> ((i & 3u) * 8u)) & 0xFFu; }
+
 #endif

@@ -1,7 +1,10 @@
-// One dequantizer per GGUF weight type, all with the same signature:
+// One dequantizer per GGUF weight type, all with the same signatures:
 //   float dequant(uint block_offset, uint e)  -- element e of the block starting at byte block_offset
+//   void dequant8(uint row_offset, uint k0, out float w[8])  -- elements k0..k0+7 of a row (k0 % 8 == 0)
 // and the constants QK (elements per block) and QBYTES (bytes per block). The variant is chosen by
 // defining one of TYPE_F32, TYPE_F16, ... (shaders/variants.cmake). Formats: rwkv7-spec.md section 2.
+// dequant8 has fast paths (wide loads, one scale lookup) where QUADS_BUFFER names a uvec4 view of
+// the same buffer; other types fall back to eight dequant() calls.
 #ifndef QUANT_GLSL
 #define QUANT_GLSL
 #include "bytes.glsl"
@@ -10,16 +13,53 @@
 #define QK 1u
 #define QBYTES 4u
 float dequant(uint b, uint e) { return uintBitsToFloat(BYTES_BUFFER[b >> 2]); }
+#ifdef QUADS_BUFFER
+#define HAVE_DEQUANT8
+void dequant8_generic(uint row, uint k0, out float w[8]);
+void dequant8(uint row, uint k0, out float w[8]) {
+  const uint b = row + k0 * 4u;
+  if ((b & 15u) != 0u) { dequant8_generic(row, k0, w); return; }
+  const vec4 lo = uintBitsToFloat(QUADS_BUFFER[b >> 4]), hi = uintBitsToFloat(QUADS_BUFFER[(b >> 4) + 1u]);
+  w[0] = lo.x; w[1] = lo.y; w[2] = lo.z; w[3] = lo.w; w[4] = hi.x; w[5] = hi.y; w[6] = hi.z; w[7] = hi.w;
+}
+#endif
 
 #elif defined(TYPE_F16)
 #define QK 1u
 #define QBYTES 2u
 float dequant(uint b, uint e) { return load_f16(b); }
+#ifdef QUADS_BUFFER
+#define HAVE_DEQUANT8
+void dequant8_generic(uint row, uint k0, out float w[8]);
+void dequant8(uint row, uint k0, out float w[8]) {
+  const uint b = row + k0 * 2u;
+  if ((b & 15u) != 0u) { dequant8_generic(row, k0, w); return; }
+  const uvec4 q = QUADS_BUFFER[b >> 4];
+  for (uint i = 0u; i < 4u; ++i) {
+    const vec2 h = unpackHalf2x16(q[i]);
+    w[2u * i] = h.x;
+    w[2u * i + 1u] = h.y;
+  }
+}
+#endif
 
 #elif defined(TYPE_BF16)
 #define QK 1u
 #define QBYTES 2u
 float dequant(uint b, uint e) { return load_bf16(b); }
+#ifdef QUADS_BUFFER
+#define HAVE_DEQUANT8
+void dequant8_generic(uint row, uint k0, out float w[8]);
+void dequant8(uint row, uint k0, out float w[8]) {
+  const uint b = row + k0 * 2u;
+  if ((b & 15u) != 0u) { dequant8_generic(row, k0, w); return; }
+  const uvec4 q = QUADS_BUFFER[b >> 4];
+  for (uint i = 0u; i < 4u; ++i) {
+    w[2u * i] = uintBitsToFloat(q[i] << 16);
+    w[2u * i + 1u] = uintBitsToFloat(q[i] & 0xFFFF0000u);
+  }
+}
+#endif
 
 #elif defined(TYPE_Q4_0)
 #define QK 32u
@@ -59,6 +99,13 @@ float dequant(uint b, uint e) {
 #define QK 32u
 #define QBYTES 34u
 float dequant(uint b, uint e) { return float(load_i8(b + 2u + e)) * load_f16(b); }
+#define HAVE_DEQUANT8
+void dequant8(uint row, uint k0, out float w[8]) {
+  const uint b = row + (k0 / 32u) * 34u;
+  const float d = load_f16(b);
+  const uvec2 q = load_8bytes(b + 2u + (k0 & 31u));
+  for (uint i = 0u; i < 8u; ++i) w[i] = float(int(byte_of(q, i) << 24) >> 24) * d;
+}
 
 #elif defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
 #define QK 256u
@@ -84,6 +131,24 @@ float dequant(uint b, uint e) {
   const vec2 sm = scale_min_k4(b + 4u, sb);
   return load_f16(b) * sm.x * float(q) - load_f16(b + 2u) * sm.y;
 }
+#define HAVE_DEQUANT8
+void dequant8(uint row, uint k0, out float w[8]) {
+  const uint b = row + (k0 / 256u) * QBYTES;
+  const uint e0 = k0 & 255u, c = e0 >> 6, hi = (e0 >> 5) & 1u, l0 = e0 & 31u, sb = 2u * c + hi;
+  const vec2 sm = scale_min_k4(b + 4u, sb);
+  const float d = load_f16(b) * sm.x, m = load_f16(b + 2u) * sm.y;
+  const uvec2 q = load_8bytes(b + QS_OFFSET + 32u * c + l0);
+#if defined(TYPE_Q5_K)
+  const uvec2 h = load_8bytes(b + 16u + l0);
+#endif
+  for (uint i = 0u; i < 8u; ++i) {
+    uint v = (byte_of(q, i) >> (4u * hi)) & 15u;
+#if defined(TYPE_Q5_K)
+    v |= ((byte_of(h, i) >> sb) & 1u) << 4;
+#endif
+    w[i] = d * float(v) - m;
+  }
+}
 
 #elif defined(TYPE_Q6_K)
 #define QK 256u
@@ -95,9 +160,29 @@ float dequant(uint b, uint e) {
   const float scale = float(load_i8(b + 192u + 8u * h + 2u * qt + l / 16u));
   return load_f16(b + 208u) * scale * (float(lo | (hi << 4)) - 32.0);
 }
+#define HAVE_DEQUANT8
+void dequant8(uint row, uint k0, out float w[8]) {
+  const uint b = row + (k0 / 256u) * 210u;
+  const uint e0 = k0 & 255u, h = e0 >> 7, r = e0 & 127u, qt = r >> 5, l0 = r & 31u;
+  const float d = load_f16(b + 208u) * float(load_i8(b + 192u + 8u * h + 2u * qt + l0 / 16u));
+  const uvec2 ql = load_8bytes(b + 64u * h + l0 + 32u * (qt & 1u));
+  const uvec2 qh = load_8bytes(b + 128u + 32u * h + l0);
+  for (uint i = 0u; i < 8u; ++i) {
+    const uint v = ((byte_of(ql, i) >> (4u * (qt >> 1))) & 15u) | (((byte_of(qh, i) >> (2u * qt)) & 3u) << 4);
+    w[i] = d * (float(v) - 32.0);
+  }
+}
 
 #else
 #error "define one TYPE_* to choose the weight type"
+#endif
+
+// Eight dequant() calls: the fallback of every type, and the unaligned case of the wide paths.
+void dequant8_generic(uint row, uint k0, out float w[8]) {
+  for (uint i = 0u; i < 8u; ++i) w[i] = dequant(row + ((k0 + i) / QK) * QBYTES, (k0 + i) % QK);
+}
+#ifndef HAVE_DEQUANT8
+void dequant8(uint row, uint k0, out float w[8]) { dequant8_generic(row, k0, w); }
 #endif
 
 #endif
