@@ -27,41 +27,63 @@ void store(Group g, uint t, uint row, float acc) {
 #if defined(MATVEC)
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
-// Each subgroup computes whole rows: its lanes stride along k, then one subgroupAdd per token.
-// No shared memory, no barriers. ROWS rows per workgroup, taken by the subgroups in turn.
-layout(constant_id = 1) const uint ROWS = 4;
+// ROWS rows per workgroup, each taken by gl_WorkGroupSize.x / ROWS invocations (whole subgroups)
+// that stride along k, two 8-element chunks per step so that several wide loads are in flight;
+// subgroupAdd, then one partial per subgroup through shared memory.
+layout(constant_id = 1) const uint ROWS = 1;
 #define TT 8u     // tokens per workgroup (gl_WorkGroupID.y picks the block of tokens)
-#define CHUNK 8u  // consecutive elements per lane step: inside one block for every type
+#define CHUNK 8u  // consecutive elements per dequant8: inside one block for every type
+
+shared float partials[gl_WorkGroupSize.x][TT];
+
+void accumulate(Group g, uint base, uint k0, uint t0, uint nt, inout float acc[TT]) {
+  float wv[CHUNK];
+  if (k0 + CHUNK <= g.k) {
+    dequant8(base, k0, wv);
+  } else {
+    for (uint e = 0u; e < CHUNK; ++e) wv[e] = k0 + e < g.k ? dequant(base + ((k0 + e) / QK) * QBYTES, (k0 + e) % QK) : 0.0;
+  }
+  for (uint t = 0u; t < TT; ++t) {
+    if (t >= nt) break;
+    const uint xb = g.x_offset + (t0 + t) * g.k + k0;
+    for (uint e = 0u; e < CHUNK; ++e)
+      if (k0 + e < g.k) acc[t] += wv[e] * activate_in(x[xb + e], g.act_in);
+  }
+}
 
 void main() {
   const Group g = p.groups[gl_WorkGroupID.z];
   const uint t0 = gl_WorkGroupID.y * TT;
   const uint nt = min(p.T - t0, TT);
-  const uint row_bytes = (g.k / QK) * QBYTES;
-  const uint lane = gl_SubgroupInvocationID, lanes = gl_SubgroupSize;
-  for (uint row = gl_WorkGroupID.x * ROWS + gl_SubgroupID; row < min(gl_WorkGroupID.x * ROWS + ROWS, g.m);
-       row += gl_NumSubgroups) {
-    const uint base = g.w_offset + row * row_bytes;
-    float acc[TT];
-    for (uint t = 0u; t < TT; ++t) acc[t] = 0.0;
-    for (uint k0 = lane * CHUNK; k0 < g.k; k0 += lanes * CHUNK) {
-      float wv[CHUNK];
-      if (k0 + CHUNK <= g.k) {
-        dequant8(base, k0, wv);
-      } else {
-        for (uint e = 0u; e < CHUNK; ++e) wv[e] = k0 + e < g.k ? dequant(base + ((k0 + e) / QK) * QBYTES, (k0 + e) % QK) : 0.0;
-      }
-      for (uint t = 0u; t < TT; ++t) {
-        if (t >= nt) break;
-        const uint xb = g.x_offset + (t0 + t) * g.k + k0;
-        for (uint e = 0u; e < CHUNK; ++e)
-          if (k0 + e < g.k) acc[t] += wv[e] * activate_in(x[xb + e], g.act_in);
-      }
+  const uint per_row = gl_WorkGroupSize.x / ROWS;
+  const uint r = gl_LocalInvocationID.x / per_row, lane = gl_LocalInvocationID.x % per_row;
+  const uint row = gl_WorkGroupID.x * ROWS + r;
+  float acc[TT];
+  for (uint t = 0u; t < TT; ++t) acc[t] = 0.0;
+  if (row < g.m) {
+    const uint base = g.w_offset + row * ((g.k / QK) * QBYTES);
+    const uint step = per_row * CHUNK;
+    uint k0 = lane * CHUNK;
+    for (; k0 + step < g.k; k0 += 2u * step) {
+      accumulate(g, base, k0, t0, nt, acc);
+      accumulate(g, base, k0 + step, t0, nt, acc);
     }
+    if (k0 < g.k) accumulate(g, base, k0, t0, nt, acc);
+  }
+  for (uint t = 0u; t < TT; ++t) {
+    if (t >= nt) break;
+    const float s = subgroupAdd(acc[t]);
+    if (subgroupElect()) partials[gl_SubgroupID][t] = s;
+  }
+  barrier();
+  // The first invocation of each row adds its subgroups' partials.
+  if (lane == 0u && row < g.m) {
+    const uint first = (r * per_row) / gl_SubgroupSize, count = per_row / gl_SubgroupSize;
     for (uint t = 0u; t < TT; ++t) {
       if (t >= nt) break;
-      const float s = subgroupAdd(acc[t]);
-      if (subgroupElect()) store(g, t0 + t, row, s);
+      float sum = 0.0;
+      for (uint i = 0u; i < count; ++i) sum += partials[first + i][t];
+      store(g, t0 + t, row, sum);
     }
   }
 }

@@ -12,7 +12,10 @@ namespace {
 
 constexpr uint32_t k_max_groups = 4;
 constexpr uint32_t k_matvec_tokens = 8;  // matmul.comp MATVEC handles up to 8 tokens per workgroup
-constexpr uint32_t k_matvec_workgroup = 128;  // rows per workgroup: one per subgroup
+// matmul.comp MATVEC: on GPUs each row of a wide matrix (k >= 1024) is taken by 4 subgroups (at
+// most 128 invocations), so that few rows still fill the GPU; narrow ones (the LoRA up
+// projections) get one subgroup per row. CPU devices (lavapipe) pay per workgroup, not per idle
+// lane: one subgroup per row, 16 rows per workgroup.
 constexpr uint32_t k_tile = 64;           // matmul.comp TILED: 64 x 64 outputs per workgroup
 
 struct GroupPush {
@@ -42,8 +45,12 @@ void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, cons
   const ShaderId shader =
       weight_variant(matvec ? std::span<const WeightVariant>(k_matvec_variants) : std::span<const WeightVariant>(k_matmul_tiled_variants),
                      first.w->type, "matmul");
-  const uint32_t matvec_rows = std::max(1u, k_matvec_workgroup / info.subgroup_size);
-  const auto& pipeline = matvec ? rec.device().pipeline({shader, 3, sizeof(Push), {k_matvec_workgroup, matvec_rows}})
+  const bool cpu = info.type == "cpu";
+  uint32_t max_k = 0;
+  for (const auto& p : pieces) max_k = std::max(max_k, p.g->w->cols);
+  const uint32_t per_row = cpu || max_k < 1024 ? info.subgroup_size : std::min(128u, 4 * info.subgroup_size);
+  const uint32_t matvec_rows = cpu ? 16 : std::max(1u, 128 / per_row);
+  const auto& pipeline = matvec ? rec.device().pipeline({shader, 3, sizeof(Push), {per_row * matvec_rows, matvec_rows}})
                                 : rec.device().pipeline({shader, 3, sizeof(Push), {256}});
   // The weight binding spans the pieces' rows, starting at an aligned offset.
   const uint64_t align = info.min_storage_buffer_offset_alignment;

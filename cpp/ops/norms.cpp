@@ -5,7 +5,7 @@
 namespace rwkv::ops {
 namespace {
 
-constexpr uint32_t k_workgroup = 256;
+constexpr uint32_t k_workgroup = 512;  // one workgroup per token: wide, for decode's single token
 
 struct LayerNormPush {
   uint32_t n_rows, C;
