@@ -10,6 +10,7 @@ layout(local_size_x_id = 0) in;
 layout(binding = 0) readonly buffer W { uint w_words[]; };  // weight rows, ggml blocks
 layout(binding = 0) readonly buffer WQuads { uvec4 w_quads[]; };  // the same bytes, for wide loads
 layout(binding = 1) readonly buffer X { float x[]; };
+layout(binding = 1) readonly buffer XQuads { vec4 x_quads[]; };  // the same floats, for wide loads
 layout(binding = 2) buffer Y { float y[]; };
 
 #define BYTES_BUFFER w_words
@@ -46,8 +47,14 @@ void accumulate(Group g, uint base, uint k0, uint t0, uint nt, inout float acc[T
   for (uint t = 0u; t < TT; ++t) {
     if (t >= nt) break;
     const uint xb = g.x_offset + (t0 + t) * g.k + k0;
-    for (uint e = 0u; e < CHUNK; ++e)
-      if (k0 + e < g.k) acc[t] += wv[e] * activate_in(x[xb + e], g.act_in);
+    float xv[CHUNK];
+    if ((xb & 3u) == 0u && k0 + CHUNK <= g.k) {  // two 16-byte loads instead of eight 4-byte ones
+      const vec4 lo = x_quads[xb >> 2], hi = x_quads[(xb >> 2) + 1u];
+      xv = float[CHUNK](lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w);
+    } else {
+      for (uint e = 0u; e < CHUNK; ++e) xv[e] = k0 + e < g.k ? x[xb + e] : 0.0;
+    }
+    for (uint e = 0u; e < CHUNK; ++e) acc[t] += wv[e] * activate_in(xv[e], g.act_in);
   }
 }
 
