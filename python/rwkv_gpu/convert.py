@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .testing import Shapes, _world_tokens, add_rwkv7_metadata
+
 TYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1")
 # llama.cpp's llama_ftype numbers for general.file_type.
 _FILE_TYPE = {"f32": 0, "f16": 1, "q4_0": 2, "q4_1": 3, "q8_0": 7, "q5_0": 8, "q5_1": 9, "bf16": 32}
@@ -103,8 +105,6 @@ def _from_hf_names(t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def _tokens(vocab: int) -> tuple[list[str], list[int]]:
     if vocab == 256:  # byte-level models: token id = byte value
         return [repr(bytes([i]))[2:-1] for i in range(256)], [1] * 256
-    from .testing import _world_tokens
-
     return _world_tokens(vocab)
 
 
@@ -129,21 +129,8 @@ def convert(src: str | os.PathLike, dst: str | os.PathLike, dtype: str = "f16", 
              rank("blocks.1.att.v1") if n_layer > 1 else rank("blocks.0.att.a1"), rank("blocks.0.att.g1"))
 
     w = gguf.GGUFWriter(os.fspath(dst), "rwkv7")
-    w.add_name(name or Path(src).stem)
-    w.add_uint32("rwkv7.context_length", 1048576)
-    w.add_uint32("rwkv7.embedding_length", C)
-    w.add_uint32("rwkv7.block_count", n_layer)
-    w.add_float32("rwkv7.attention.layer_norm_epsilon", 1e-5)
-    w.add_uint32("rwkv7.wkv.head_size", N)
-    for key, r in zip(("decay", "iclr", "value_residual_mix", "gate"), ranks):
-        w.add_uint32(f"rwkv7.attention.{key}_lora_rank", int(r))
-    w.add_uint32("rwkv7.feed_forward_length", F)
-    w.add_uint32("rwkv7.attention.head_count", 0)
+    add_rwkv7_metadata(w, name or Path(src).stem, Shapes(n_layer, C, N, F, V, *(int(r) for r in ranks)), _tokens(V))
     w.add_uint32("general.file_type", _FILE_TYPE[dtype])
-    tokens, types = _tokens(V)
-    w.add_tokenizer_model("rwkv")
-    w.add_token_list(tokens)
-    w.add_token_types(types)
 
     def f32(name, a):
         w.add_tensor(name, np.ascontiguousarray(a, dtype=np.float32))

@@ -125,6 +125,23 @@ def _world_tokens(vocab: int) -> tuple[list[str], list[int]]:
     return tokens, types
 
 
+def add_rwkv7_metadata(w, name: str, s: Shapes, tokens: tuple[list[str], list[int]]) -> None:
+    """The rwkv7 hyper-parameters and tokenizer keys as llama.cpp's converter writes them."""
+    w.add_name(name)
+    w.add_uint32("rwkv7.context_length", 1048576)
+    w.add_uint32("rwkv7.embedding_length", s.n_embd)
+    w.add_uint32("rwkv7.block_count", s.n_layer)
+    w.add_float32("rwkv7.attention.layer_norm_epsilon", 1e-5)
+    w.add_uint32("rwkv7.wkv.head_size", s.head_size)
+    for key, r in zip(("decay", "iclr", "value_residual_mix", "gate"), (s.d_decay, s.d_iclr, s.d_value, s.d_gate)):
+        w.add_uint32(f"rwkv7.attention.{key}_lora_rank", int(r))
+    w.add_uint32("rwkv7.feed_forward_length", s.ffn)
+    w.add_uint32("rwkv7.attention.head_count", 0)
+    w.add_tokenizer_model("rwkv")
+    w.add_token_list(tokens[0])
+    w.add_token_types(tokens[1])
+
+
 def random_model(path: str | os.PathLike, size: str | None = None, dtype: str = "f16", *, seed: int = 0,
                  n_layer: int | None = None, n_embd: int | None = None, head_size: int = 64, vocab: int | None = None,
                  ffn: int | None = None, lora_ranks: tuple[int, int, int, int] | None = None,
@@ -159,20 +176,7 @@ def random_model(path: str | os.PathLike, size: str | None = None, dtype: str = 
     shapes = Shapes(L, C, head_size, F, V, *ranks)
 
     w = GGUFWriter(os.fspath(path), "rwkv7")
-    w.add_name(f"random-rwkv7-{size or 'custom'}-{dtype}")
-    w.add_uint32("rwkv7.context_length", 1048576)
-    w.add_uint32("rwkv7.embedding_length", C)
-    w.add_uint32("rwkv7.block_count", L)
-    w.add_float32("rwkv7.attention.layer_norm_epsilon", 1e-5)
-    w.add_uint32("rwkv7.wkv.head_size", head_size)
-    for key, r in zip(("decay", "iclr", "value_residual_mix", "gate"), ranks):
-        w.add_uint32(f"rwkv7.attention.{key}_lora_rank", r)
-    w.add_uint32("rwkv7.feed_forward_length", F)
-    w.add_uint32("rwkv7.attention.head_count", 0)
-    tokens, types = _world_tokens(V)
-    w.add_tokenizer_model("rwkv")
-    w.add_token_list(tokens)
-    w.add_token_types(types)
+    add_rwkv7_metadata(w, f"random-rwkv7-{size or 'custom'}-{dtype}", shapes, _world_tokens(V))
 
     def vec(name, values):
         w.add_tensor(name, np.asarray(values, dtype=np.float32))

@@ -24,10 +24,16 @@ void dequant8(uint row, uint k0, out float w[8]) {
 }
 #endif
 
-#elif defined(TYPE_F16)
+#elif defined(TYPE_F16) || defined(TYPE_BF16)
 #define QK 1u
 #define QBYTES 2u
+#if defined(TYPE_F16)
 float dequant(uint b, uint e) { return load_f16(b); }
+vec2 unpack_pair(uint word) { return unpackHalf2x16(word); }
+#else
+float dequant(uint b, uint e) { return load_bf16(b); }
+vec2 unpack_pair(uint word) { return vec2(uintBitsToFloat(word << 16), uintBitsToFloat(word & 0xFFFF0000u)); }
+#endif
 #ifdef QUADS_BUFFER
 #define HAVE_DEQUANT8
 void dequant8_generic(uint row, uint k0, out float w[8]);
@@ -36,27 +42,9 @@ void dequant8(uint row, uint k0, out float w[8]) {
   if ((b & 15u) != 0u) { dequant8_generic(row, k0, w); return; }
   const uvec4 q = QUADS_BUFFER[b >> 4];
   for (uint i = 0u; i < 4u; ++i) {
-    const vec2 h = unpackHalf2x16(q[i]);
+    const vec2 h = unpack_pair(q[i]);
     w[2u * i] = h.x;
     w[2u * i + 1u] = h.y;
-  }
-}
-#endif
-
-#elif defined(TYPE_BF16)
-#define QK 1u
-#define QBYTES 2u
-float dequant(uint b, uint e) { return load_bf16(b); }
-#ifdef QUADS_BUFFER
-#define HAVE_DEQUANT8
-void dequant8_generic(uint row, uint k0, out float w[8]);
-void dequant8(uint row, uint k0, out float w[8]) {
-  const uint b = row + k0 * 2u;
-  if ((b & 15u) != 0u) { dequant8_generic(row, k0, w); return; }
-  const uvec4 q = QUADS_BUFFER[b >> 4];
-  for (uint i = 0u; i < 4u; ++i) {
-    w[2u * i] = uintBitsToFloat(q[i] << 16);
-    w[2u * i + 1u] = uintBitsToFloat(q[i] & 0xFFFF0000u);
   }
 }
 #endif
