@@ -20,22 +20,44 @@ runtime::LogitsMode logits_mode(const py::object& o) {
   throw InvalidArgument("logits must be \"last\", \"all\" or None, not \"" + s + "\"");
 }
 
+// A float32 numpy array owning `values` without a copy.
+py::array_t<float> to_numpy(std::vector<float>&& values, std::vector<py::ssize_t> shape) {
+  auto* heap = new std::vector<float>(std::move(values));
+  py::capsule owner(heap, [](void* p) { delete static_cast<std::vector<float>*>(p); });
+  return py::array_t<float>(shape, heap->data(), owner);
+}
+
+// [slots, floats_per_slot] float32 over the state's host-visible mirror: no copy; the array keeps
+// the mirror alive after the State is gone.
+py::array_t<float> mirror_array(runtime::State& s) {
+  const vk::BufferPtr& mirror = s.mirror();
+  auto* keep = new vk::BufferPtr(mirror);
+  py::capsule owner(keep, [](void* p) { delete static_cast<vk::BufferPtr*>(p); });
+  return py::array_t<float>({py::ssize_t(s.slots()), py::ssize_t(s.floats_per_slot())},
+                            reinterpret_cast<float*>(mirror->mapped()), owner);
+}
+
 }  // namespace
 
 void bind_model(py::module_& m) {
   py::class_<runtime::State, std::shared_ptr<runtime::State>>(m, "State")
-      .def_property_readonly("model_id", &runtime::State::model_id)
+      .def_property_readonly("model_fingerprint", &runtime::State::model_fingerprint)
       .def_property_readonly("floats_per_slot", &runtime::State::floats_per_slot)
+      .def_property_readonly("slots", &runtime::State::slots)
       .def("reset", &runtime::State::reset, py::call_guard<py::gil_scoped_release>())
-      .def("read", [](const runtime::State& s) {
-        py::array_t<float> out(py::ssize_t(s.floats_per_slot() * s.slots()));
-        float* dst = out.mutable_data();
+      .def("clone", &runtime::State::clone, py::call_guard<py::gil_scoped_release>())
+      .def("copy_slot", &runtime::State::copy_slot, py::arg("src"), py::arg("src_slot"), py::arg("dst_slot"),
+           py::call_guard<py::gil_scoped_release>())
+      .def("read", [](runtime::State& s) {
         {
           py::gil_scoped_release release;
-          vk::download(s.buffer()->device().shared_from_this(), {s.buffer()}, dst, s.floats_per_slot() * s.slots() * 4);
+          s.read_to_mirror();
         }
-        return out;
-      }, "A copy of the state's floats (all slots).");
+        return mirror_array(s);
+      }, "Refreshes the host-visible mirror from the GPU and returns a view of it.")
+      .def("mirror", &mirror_array, "The host-visible mirror as it is (no refresh).")
+      .def("write_mirror", &runtime::State::write_from_mirror, py::call_guard<py::gil_scoped_release>(),
+           "Copies the mirror's contents into the GPU state.");
 
   py::class_<runtime::Model, std::shared_ptr<runtime::Model>>(m, "Model")
       .def(py::init([](const std::filesystem::path& path, const std::string& device, std::function<void(uint64_t, uint64_t)> progress,
@@ -51,6 +73,9 @@ void bind_model(py::module_& m) {
            }),
            py::arg("path"), py::arg("device") = "", py::arg("progress") = nullptr, py::arg("chunk_tokens") = 256)
       .def_property_readonly("id", &runtime::Model::id)
+      .def_property_readonly("tokenizer", [](const runtime::Model& model) {
+        return std::const_pointer_cast<WorldTokenizer>(model.tokenizer());
+      })
       .def("info", [](const runtime::Model& model) {
         const auto& i = model.info();
         const auto& c = i.config;
@@ -68,13 +93,20 @@ void bind_model(py::module_& m) {
         d["weight_types"] = i.weight_types;
         d["gpu_bytes"] = i.gpu_bytes;
         d["state_floats"] = c.state_floats();
+        d["fingerprint"] = i.fingerprint;
         d["device"] = i.device_name;
         d["load_seconds"] = i.load_seconds;
         return d;
       })
-      .def("new_state", &runtime::Model::new_state, py::call_guard<py::gil_scoped_release>())
+      .def("set_profiling", &runtime::Model::set_profiling, py::arg("on"))
+      .def("last_timings", [](const runtime::Model& model) {
+        std::vector<std::pair<std::string, double>> out;
+        for (const auto& t : model.last_timings()) out.emplace_back(t.label, t.ms);
+        return out;
+      }, "(shader, GPU ms) of each dispatch of the last profiled run.")
+      .def("new_state", &runtime::Model::new_state, py::arg("slots") = 1, py::call_guard<py::gil_scoped_release>())
       .def("run", [](runtime::Model& model, py::array_t<uint32_t, py::array::c_style | py::array::forcecast> tokens,
-                     runtime::State& state, const py::object& logits) {
+                     runtime::State& state, const py::object& logits) -> py::object {
         const auto mode = logits_mode(logits);
         const std::span<const uint32_t> ids(tokens.data(), size_t(tokens.size()));
         std::vector<float> out;
@@ -83,13 +115,23 @@ void bind_model(py::module_& m) {
           out = model.run(ids, state, mode);
         }
         const auto V = py::ssize_t(model.config().vocab);
-        auto* heap = new std::vector<float>(std::move(out));
-        py::capsule owner(heap, [](void* p) { delete static_cast<std::vector<float>*>(p); });
-        if (mode == runtime::LogitsMode::None) return py::object(py::none());
-        if (mode == runtime::LogitsMode::Last) return py::object(py::array_t<float>({V}, {sizeof(float)}, heap->data(), owner));
-        return py::object(py::array_t<float>({py::ssize_t(heap->size()) / V, V}, {V * py::ssize_t(sizeof(float)), py::ssize_t(sizeof(float))},
-                                             heap->data(), owner));
-      }, py::arg("tokens"), py::arg("state"), py::arg("logits") = "last");
+        if (mode == runtime::LogitsMode::None) return py::none();
+        if (mode == runtime::LogitsMode::Last) return to_numpy(std::move(out), {V});
+        const auto rows = py::ssize_t(out.size()) / V;
+        return to_numpy(std::move(out), {rows, V});
+      }, py::arg("tokens"), py::arg("state"), py::arg("logits") = "last")
+      .def("embed", [](runtime::Model& model, const std::vector<py::array_t<uint32_t, py::array::c_style | py::array::forcecast>>& seqs,
+                       runtime::State& state, const std::string& pooling) {
+        if (pooling != "last" && pooling != "mean") throw InvalidArgument("pooling must be \"last\" or \"mean\"");
+        std::vector<std::span<const uint32_t>> spans;
+        for (const auto& s : seqs) spans.emplace_back(s.data(), size_t(s.size()));
+        std::vector<float> out;
+        {
+          py::gil_scoped_release release;
+          out = model.embed(spans, state, pooling == "mean" ? runtime::Pooling::Mean : runtime::Pooling::Last);
+        }
+        return to_numpy(std::move(out), {py::ssize_t(seqs.size()), py::ssize_t(model.config().n_embd)});
+      }, py::arg("sequences"), py::arg("state"), py::arg("pooling") = "last");
 }
 
 }  // namespace rwkv::bindings

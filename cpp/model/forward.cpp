@@ -30,8 +30,7 @@ Forward::Forward(const vk::DevicePtr& device, const Config& c, const Weights& w,
   ln_out_ = scratch(device, T * C);
 }
 
-void Forward::record(vk::Recorder& rec, const ops::BatchView& batch, const vk::BufferRange& state,
-                     const vk::BufferRange& rows, uint32_t n_rows, const vk::BufferRange& logits) const {
+void Forward::record_layers(vk::Recorder& rec, const ops::BatchView& batch, const vk::BufferRange& state) const {
   const uint32_t T = batch.n_tokens;
   if (T == 0 || T > max_tokens_) throw InvalidArgument("[forward] batch of " + std::to_string(T) + " tokens (max " + std::to_string(max_tokens_) + ")");
   // E0: x = LN(emb[token]; ln0)
@@ -39,10 +38,14 @@ void Forward::record(vk::Recorder& rec, const ops::BatchView& batch, const vk::B
   ops::get_rows(rec, {w_.embedding.data, w_.embedding.type, w_.embedding.rows, w_.embedding.cols}, batch.token_ids, tmp, T);
   ops::layer_norm(rec, tmp, w_.vectors, w_.global_row(LN0_W), w_.global_row(LN0_B), nullptr, T, c_.eps, {x_});
   for (uint32_t l = 0; l < c_.n_layer; ++l) record_layer(rec, l, batch, state);
+}
+
+void Forward::record_output(vk::Recorder& rec, const vk::BufferRange& rows, uint32_t n_rows, const vk::BufferRange* logits) const {
   if (n_rows == 0) return;
-  // logits = head(LN(x; ln_out)) for the wanted tokens only
+  // ln_out of the wanted tokens only, then (for logits) the head
   ops::layer_norm(rec, {x_}, w_.vectors, w_.global_row(LN_OUT_W), w_.global_row(LN_OUT_B), &rows, n_rows, c_.eps, {ln_out_});
-  const ops::MatmulGroup head{&w_.head, {ln_out_}, logits};
+  if (!logits) return;
+  const ops::MatmulGroup head{&w_.head, {ln_out_}, *logits};
   ops::matmul(rec, {&head, 1}, n_rows);
 }
 

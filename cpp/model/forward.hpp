@@ -12,11 +12,14 @@ class Forward {
 
   uint32_t max_tokens() const { return max_tokens_; }
 
-  // Records embedding, every layer and, for the `n_rows` tokens listed in `rows`, ln_out and the
-  // head into `logits` ([n_rows, V] f32). `state` holds one slot of config.state_floats() floats
-  // per sequence slot.
-  void record(vk::Recorder& rec, const ops::BatchView& batch, const vk::BufferRange& state,
-              const vk::BufferRange& rows, uint32_t n_rows, const vk::BufferRange& logits) const;
+  // Records the embedding and every layer of the batch on `state` (one slot of
+  // config.state_floats() floats per sequence slot).
+  void record_layers(vk::Recorder& rec, const ops::BatchView& batch, const vk::BufferRange& state) const;
+  // Records ln_out for the `n_rows` tokens listed in `rows` (after record_layers) into the
+  // embeddings buffer ([n_rows, C]), and, when `logits` is given, the head into it ([n_rows, V]).
+  void record_output(vk::Recorder& rec, const vk::BufferRange& rows, uint32_t n_rows, const vk::BufferRange* logits) const;
+  // ln_out of the rows of the last record_output: [max_tokens, C] f32.
+  const vk::BufferPtr& embeddings() const { return ln_out_; }
 
  private:
   void record_layer(vk::Recorder& rec, uint32_t l, const ops::BatchView& batch, const vk::BufferRange& state) const;

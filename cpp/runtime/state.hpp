@@ -2,6 +2,7 @@
 // (value-major: [head][value row i][key column j]), ffn_shift [C], all f32.
 #pragma once
 #include <cstdint>
+#include <memory>
 
 #include "vk/device.hpp"
 
@@ -9,19 +10,33 @@ namespace rwkv::runtime {
 
 class State {
  public:
-  State(vk::DevicePtr device, uint64_t model_id, uint64_t floats_per_slot, uint32_t slots = 1);
+  State(vk::DevicePtr device, uint64_t model_fingerprint, uint64_t floats_per_slot, uint32_t slots = 1);
+
   const vk::BufferPtr& buffer() const { return buffer_; }
-  uint64_t model_id() const { return model_id_; }
+  const vk::DevicePtr& device() const { return device_; }
+  uint64_t model_fingerprint() const { return fingerprint_; }
   uint64_t floats_per_slot() const { return floats_per_slot_; }
   uint32_t slots() const { return slots_; }
+
   void reset();  // all zeros, as a fresh state
+  std::shared_ptr<State> clone() const;
+  // GPU copy of slot `src_slot` of `src` into slot `dst_slot` of this state.
+  void copy_slot(const State& src, uint32_t src_slot, uint32_t dst_slot);
+
+  // The host-visible mirror of the whole state, refreshed from the GPU copy (no host copy: the
+  // caller views the mirror's memory). Mirrors are made on first use and reused.
+  const vk::BufferPtr& read_to_mirror();
+  // Makes the GPU state equal the mirror's contents (after the host wrote into the mirror).
+  void write_from_mirror();
+  const vk::BufferPtr& mirror();
 
  private:
   vk::DevicePtr device_;
-  uint64_t model_id_;
+  uint64_t fingerprint_;
   uint64_t floats_per_slot_;
   uint32_t slots_;
   vk::BufferPtr buffer_;
+  vk::BufferPtr mirror_;
 };
 
 }  // namespace rwkv::runtime

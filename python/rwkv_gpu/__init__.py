@@ -8,7 +8,10 @@ from . import _core, errors
 from .devices import DeviceInfo, MemoryHeap, devices
 from .errors import *  # noqa: F403  (the exception classes, listed in errors.__all__)
 from .gguf_file import GGUFFile, TensorInfo, dequantize
+from . import similarity, workloads
+from .cache import CacheStats, EmbeddingCache
 from .model import Model, State
+from .similarity import cosine_similarity, similarity_matrix, top_k
 from .tokenizer import StreamDecoder, Tokenizer, world_vocab_path
 
 __version__ = "0.1.0"
@@ -16,6 +19,13 @@ __version__ = "0.1.0"
 __all__ = [
     "Model",
     "State",
+    "EmbeddingCache",
+    "CacheStats",
+    "cosine_similarity",
+    "similarity_matrix",
+    "top_k",
+    "similarity",
+    "workloads",
     "DeviceInfo",
     "MemoryHeap",
     "devices",

@@ -1,19 +1,24 @@
-"""RWKV-7 models on the GPU."""
+"""RWKV-7 models on the GPU: running tokens, embeddings, and recurrent states."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from . import _core
+from .tokenizer import Tokenizer
+
+POOLINGS = ("last", "mean", "state")
 
 
 class State:
     """Recurrent state of one sequence, living on the GPU (see ``Model.new_state``).
 
-    ``Model.run`` advances it in place; ``reset()`` makes it a fresh (all-zero) state again.
+    ``Model.run`` advances it in place. Layout (``Model.back_state``): per layer, ``att_shift [C]``,
+    ``wkv [H, N, N]`` (value-major: head, value row i, key column j), ``ffn_shift [C]``, float32.
     """
 
     def __init__(self, model: Model, core: _core.State):
@@ -25,7 +30,25 @@ class State:
         return self._model
 
     def reset(self) -> None:
+        """Makes this a fresh (all-zero) state."""
         self._core.reset()
+
+    def clone(self) -> State:
+        """An independent copy (a GPU copy; nothing goes through the host)."""
+        return State(self._model, self._core.clone())
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Writes the state to a ``.npz`` file with the model's fingerprint."""
+        np.savez(path, state=self._model.back_state(self).copy(), fingerprint=np.uint64(self._model.info["fingerprint"]),
+                 layout=np.array([self._model.info["n_layer"], self._model.n_embd, self._model.info["n_head"],
+                                  self._model.info["head_size"]], dtype=np.int64))
+
+    def load(self, path: str | os.PathLike) -> None:
+        """Loads a state written by ``save``; ValueError if it was saved from another model."""
+        with np.load(path) as f:
+            if int(f["fingerprint"]) != self._model.info["fingerprint"]:
+                raise ValueError(f"{path}: the state was saved from another model (fingerprint mismatch)")
+            self._model.load_state(self, f["state"])
 
 
 class Model:
@@ -34,16 +57,16 @@ class Model:
     Example::
 
         model = rwkv_gpu.Model("model.gguf")
-        tok = rwkv_gpu.Tokenizer.from_gguf("model.gguf")
         state = model.new_state()
-        logits = model.run(tok.encode("The capital of France is"), state)   # [vocab] float32
-        logits = model.run([int(logits.argmax())], state)                   # continues the text
+        logits = model.run(model.tokenizer.encode("The capital of France is"), state)  # [vocab]
+        logits = model.run([int(logits.argmax())], state)                              # continues
+        vec = model.embed("a document to embed", pooling="last", normalize=True)       # [n_embd]
 
     Args:
         path: a GGUF file with ``general.architecture == "rwkv7"``.
         device: device index or name substring (default: ``$RWKV_GPU_DEVICE``, else the best GPU).
         progress: show a progress bar while weights upload (tqdm).
-        chunk_tokens: prompts run as chunks of at most this many tokens.
+        chunk_tokens: prompts run as chunks of at most this many tokens (over all sequences of a batch).
 
     Raises:
         GGUFError: for a malformed file or another architecture (the message names it).
@@ -71,6 +94,12 @@ class Model:
             if bar is not None:
                 bar.close()
         self.info: dict = self._core.info()
+        core_tok = self._core.tokenizer
+        self.tokenizer: Tokenizer | None = Tokenizer(core_tok) if core_tok is not None else None
+        self._batch_states: dict[int, _core.State] = {}
+        # The batch states are shared scratch: one embed_batch at a time uses them (the GPU runs
+        # one batch at a time anyway; the C++ side releases the GIL while it works).
+        self._batch_lock = threading.Lock()
 
     @property
     def vocab_size(self) -> int:
@@ -80,15 +109,78 @@ class Model:
     def n_embd(self) -> int:
         return self.info["n_embd"]
 
+    # ---- states -------------------------------------------------------------------------------
+
     def new_state(self) -> State:
         """A fresh (all-zero) state on this model's device."""
-        return State(self, self._core.new_state())
+        return State(self, self._core.new_state(1))
 
-    def run(self, tokens: Sequence[int] | np.ndarray, state: State | None = None, logits: str | None = "last"):
+    def _check_state(self, state) -> State:
+        if not isinstance(state, State) or state.model is not self:
+            raise ValueError("state belongs to another model (create it with this model's new_state())")
+        return state
+
+    def back_state(self, state: State) -> np.ndarray:
+        """The state as a float32 numpy array of ``info["state_floats"]`` values, viewing host-visible
+        memory (no copy). Every call refreshes the same memory, so earlier arrays of the state see
+        the new values; the array keeps its memory alive after the State is gone. Write into it and
+        call ``load_state(state, array)`` to change the state. ``state_layers`` splits it by layer."""
+        return self._check_state(state)._core.read()[0]
+
+    def load_state(self, state: State, values: np.ndarray) -> None:
+        """Sets the state to ``values`` (float32, ``info["state_floats"]`` values)."""
+        state = self._check_state(state)
+        values = np.asarray(values)
+        if values.dtype != np.float32 or values.size != self.info["state_floats"]:
+            raise ValueError(f"a state is {self.info['state_floats']} float32 values, got {values.size} {values.dtype}")
+        mirror = state._core.mirror()[0]
+        if not np.shares_memory(mirror, values):
+            np.copyto(mirror, values.reshape(-1))
+        state._core.write_mirror()
+
+    def state_layers(self, values: np.ndarray) -> list[dict[str, np.ndarray]]:
+        """Views (no copies) of each layer's part of a ``back_state`` array:
+        ``{"att_shift": [C], "wkv": [H, N, N], "ffn_shift": [C]}``."""
+        C, H, N = self.n_embd, self.info["n_head"], self.info["head_size"]
+        per = 2 * C + H * N * N
+        out = []
+        for layer in range(self.info["n_layer"]):
+            part = values[layer * per:(layer + 1) * per]
+            out.append({"att_shift": part[:C], "wkv": part[C:C + H * N * N].reshape(H, N, N), "ffn_shift": part[C + H * N * N:]})
+        return out
+
+    def prefix_state(self, prefix: str | bytes | Sequence[int]) -> State:
+        """Runs a shared prefix once; pass the result as ``state=`` to ``embed`` / ``embed_batch`` /
+        ``run`` (after ``clone()``) to continue many suffixes from it."""
+        state = self.new_state()
+        self.run(self._tokens(prefix), state, logits=None)
+        return state
+
+    # ---- running ------------------------------------------------------------------------------
+
+    def _tokens(self, item) -> np.ndarray:
+        if isinstance(item, (str, bytes)):
+            if self.tokenizer is None:
+                raise ValueError("this model file has no tokenizer: pass token ids")
+            ids = np.asarray(self.tokenizer.encode(item), dtype=np.int64)
+        else:
+            ids = np.asarray(item)
+        if ids.ndim != 1:
+            raise ValueError(f"tokens must be a 1-D sequence of ids, got shape {ids.shape}")
+        if ids.size == 0:
+            raise ValueError("no tokens: give a non-empty text or at least one token id")
+        if not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(f"token ids must be integers, got {ids.dtype}")
+        if ids.min() < 0 or ids.max() >= self.vocab_size:
+            bad = int(ids[(ids < 0) | (ids >= self.vocab_size)][0])
+            raise ValueError(f"token id {bad} is out of range for a vocabulary of {self.vocab_size}")
+        return ids.astype(np.uint32)
+
+    def run(self, tokens: Sequence[int] | np.ndarray | str, state: State | None = None, logits: str | None = "last"):
         """Runs tokens through the model, advancing ``state`` in place (a fresh one when None).
 
         Args:
-            tokens: token ids (a list or a 1-D integer array), at least one.
+            tokens: token ids (a list or a 1-D integer array, at least one), or text.
             state: the state to continue from and advance.
             logits: ``"last"`` -> float32 ``[vocab]`` for the last token; ``"all"`` ->
                 ``[len(tokens), vocab]``; ``None`` -> nothing computed (prefill only).
@@ -96,21 +188,98 @@ class Model:
         Raises:
             ValueError: empty input, token ids out of range, a state of another model.
         """
-        ids = np.asarray(tokens)
-        if ids.ndim != 1:
-            raise ValueError(f"tokens must be a 1-D sequence of ids, got shape {ids.shape}")
-        if ids.size == 0:
-            raise ValueError("tokens is empty: give at least one token id")
-        if not np.issubdtype(ids.dtype, np.integer):
-            raise ValueError(f"token ids must be integers, got {ids.dtype}")
-        if ids.min() < 0 or ids.max() >= self.vocab_size:
-            bad = int(ids[(ids < 0) | (ids >= self.vocab_size)][0])
-            raise ValueError(f"token id {bad} is out of range for a vocabulary of {self.vocab_size}")
-        if state is None:
-            state = self.new_state()
-        elif not isinstance(state, State) or state.model is not self:
-            raise ValueError("state belongs to another model (create it with this model's new_state())")
-        return self._core.run(ids.astype(np.uint32), state._core, logits)
+        ids = self._tokens(tokens)
+        state = self.new_state() if state is None else self._check_state(state)
+        return self._core.run(ids, state._core, logits)
+
+    def embed(self, item: str | bytes | Sequence[int], pooling: str = "last", normalize: bool = False,
+              state: State | None = None, advance: bool = False) -> np.ndarray:
+        """The embedding of one text or token sequence: float32 ``[n_embd]``.
+
+        Runs the layers and ``ln_out`` only (never the vocabulary head).
+
+        Args:
+            pooling: ``"last"``: ln_out of the last token (llama.cpp's embedding with LAST pooling);
+                ``"mean"``: the mean of ln_out over the tokens; ``"state"``: from the recurrent
+                state after the last token: for each head h and value row i of the last layer's
+                WKV state, the mean over key columns j of ``wkv[h, i, j]`` (n_embd values).
+            normalize: scale to unit L2 norm.
+            state: start from this state (e.g. ``prefix_state``); it is not modified unless
+                ``advance`` is true, in which case it ends as the state after ``item``.
+        """
+        if not advance:
+            return self.embed_batch([item], pooling=pooling, normalize=normalize, state=state)[0]
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+        state = self._check_state(state)
+        vec = self._core.embed([self._tokens(item)], state._core, "last" if pooling == "state" else pooling)
+        if pooling == "state":
+            vec = self._state_pooling(state._core.read())
+        if normalize:
+            vec = vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
+        return vec[0]
+
+    def embed_batch(self, items: Iterable[str | bytes | Sequence[int]], pooling: str = "last", normalize: bool = False,
+                    batch_size: int | None = None, progress: bool = False, state: State | None = None) -> np.ndarray:
+        """Embeddings of many texts or token sequences: float32 ``[len(items), n_embd]``.
+
+        Sequences of different lengths advance together through the GPU, one state slot each, in
+        batches of ``batch_size`` sequences (default 64); equal to ``embed`` per item. With
+        ``state`` (e.g. ``prefix_state``), every sequence starts from a copy of it.
+        """
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+        seqs = [self._tokens(item) for item in items]
+        if not seqs:
+            return np.zeros((0, self.n_embd), dtype=np.float32)
+        if state is not None:
+            self._check_state(state)
+        batch_size = batch_size or 64
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        out = np.empty((len(seqs), self.n_embd), dtype=np.float32)
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(seqs), unit="seq", desc="embed")
+        try:
+            for start in range(0, len(seqs), batch_size):
+                batch = seqs[start:start + batch_size]
+                with self._batch_lock:
+                    slots = self._batch_state(len(batch), state)
+                    core_pooling = "last" if pooling == "state" else pooling
+                    result = self._core.embed(batch, slots, core_pooling)
+                    if pooling == "state":
+                        result = self._state_pooling(slots.read()[: len(batch)])
+                out[start:start + len(batch)] = result
+                if bar is not None:
+                    bar.update(len(batch))
+        finally:
+            if bar is not None:
+                bar.close()
+        if normalize:
+            norms = np.linalg.norm(out, axis=1, keepdims=True)
+            out /= np.maximum(norms, 1e-12)
+        return out
+
+    def _batch_state(self, n: int, start: State | None) -> _core.State:
+        """A state of at least n slots, each zero or a copy of `start`'s."""
+        core = self._batch_states.get(n)
+        if core is None:
+            core = self._batch_states[n] = self._core.new_state(n)
+        if start is None:
+            core.reset()
+        else:
+            for slot in range(n):
+                core.copy_slot(start._core, 0, slot)
+        return core
+
+    def _state_pooling(self, slots: np.ndarray) -> np.ndarray:
+        C, H, N = self.n_embd, self.info["n_head"], self.info["head_size"]
+        per = 2 * C + H * N * N
+        last = slots[:, (self.info["n_layer"] - 1) * per + C:(self.info["n_layer"] - 1) * per + C + H * N * N]
+        return last.reshape(len(slots), H, N, N).mean(axis=3).reshape(len(slots), C)
 
     def __repr__(self) -> str:
         i = self.info

@@ -1,0 +1,75 @@
+"""The two embedding workloads the embedding API is built for.
+
+- **doc state**: a document (e.g. an email of ~200 tokens) from a fresh state to a vector and its
+  recurrent state.
+- **field analysis**: a schema of fields ("name": "description") ranked by cosine similarity to a
+  document's vector; the field prompts go through ``embed_batch`` (and the cache when given one).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .similarity import similarity_matrix
+
+
+@dataclass
+class DocState:
+    vector: np.ndarray  # [n_embd] float32
+    state: object       # the rwkv_gpu.State after the document
+    n_tokens: int
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+
+@dataclass
+class FieldAnalysis:
+    ranking: list[tuple[str, float]]  # (field, cosine score), best first
+    document_vector: np.ndarray
+    field_vectors: np.ndarray         # [n_fields, n_embd], in the order of the fields given
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def doc_state(model, text: str, pooling: str = "last", normalize: bool = True) -> DocState:
+    """Embeds a document from a fresh state; returns its vector and the state after it."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("doc_state needs a non-empty text")
+    t0 = time.perf_counter()
+    tokens = model.tokenizer.encode(text)
+    t1 = time.perf_counter()
+    state = model.new_state()
+    vector = model.embed(tokens, pooling=pooling, normalize=normalize, state=state, advance=True)
+    t2 = time.perf_counter()
+    return DocState(vector, state, len(tokens), {"tokenize": t1 - t0, "prefill_and_embed": t2 - t1})
+
+
+def field_analysis(model, document: str, fields: dict[str, str], cache=None, pooling: str = "last",
+                   template: str = "{name}: {description}") -> FieldAnalysis:
+    """Ranks the fields of a schema by cosine similarity to the document.
+
+    Args:
+        fields: field name -> description (at least one).
+        cache: an EmbeddingCache; repeated schemas then cost nothing on the GPU.
+        template: how a field becomes a prompt.
+    """
+    if not isinstance(document, str) or not document.strip():
+        raise ValueError("field_analysis needs a non-empty document")
+    if not isinstance(fields, dict) or not fields:
+        raise ValueError("field_analysis needs a non-empty dict of fields (name -> description)")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in fields.items()):
+        raise TypeError("fields must map str names to str descriptions")
+    embedder = cache if cache is not None else model
+    t0 = time.perf_counter()
+    doc_vec = embedder.embed(document, pooling=pooling, normalize=True)
+    t1 = time.perf_counter()
+    prompts = [template.format(name=name, description=desc) for name, desc in fields.items()]
+    field_vecs = embedder.embed_batch(prompts, pooling=pooling, normalize=True)
+    t2 = time.perf_counter()
+    scores = similarity_matrix(doc_vec, field_vecs)[0]
+    order = np.argsort(-scores, kind="stable")
+    names = list(fields)
+    ranking = [(names[i], float(scores[i])) for i in order]
+    t3 = time.perf_counter()
+    return FieldAnalysis(ranking, doc_vec, field_vecs, {"document": t1 - t0, "fields": t2 - t1, "rank": t3 - t2})
