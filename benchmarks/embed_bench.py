@@ -16,9 +16,6 @@ import time
 
 import numpy as np
 
-import rwkv_gpu
-from rwkv_gpu import workloads
-
 EMAIL = (
     "Subject: Q3 supplier invoice and the delivery schedule\n\n"
     "Hi Daniel,\n\nThanks for sending the revised delivery schedule last week. I went through it with the "
@@ -55,6 +52,9 @@ def emit(**kv) -> None:
 
 
 def bench_rwkv_gpu(path: str, repeats: int) -> None:
+    import rwkv_gpu
+    from rwkv_gpu import workloads
+
     model = rwkv_gpu.Model(path, chunk_tokens=512)
     name, device = path, model.info["device"]
     n_tokens = len(model.tokenizer.encode(EMAIL))
