@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 
@@ -75,7 +76,7 @@ def bench_llama_cpp(path: str, repeats: int, label: str | None = None) -> None:
     import llama_cpp
 
     llm = llama_cpp.Llama(model_path=path, embedding=True, pooling_type=llama_cpp.LLAMA_POOLING_TYPE_LAST,
-                          n_ctx=4096, n_batch=4096, n_ubatch=512, n_gpu_layers=-1, verbose=False)
+                          n_ctx=4096, n_batch=2048, n_ubatch=2048, n_gpu_layers=-1, verbose=bool(os.environ.get("LLAMA_VERBOSE")))
 
     def embed(text):
         v = np.asarray(llm.embed(text, normalize=False), dtype=np.float32)
