@@ -12,10 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import time
 
 import numpy as np
+from timing import median_seconds
 
 EMAIL = (
     "Subject: Q3 supplier invoice and the delivery schedule\n\n"
@@ -38,16 +37,6 @@ SCHEMA = {
 }
 
 
-def median_time(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def emit(**kv) -> None:
     print(json.dumps(kv), flush=True)
 
@@ -60,14 +49,14 @@ def bench_rwkv_gpu(path: str, repeats: int) -> None:
     name, device = path, model.info["device"]
     n_tokens = len(model.tokenizer.encode(EMAIL))
     emit(engine="rwkv_gpu", model=name, device=device, workload="doc_state", tokens=n_tokens,
-         median_ms=1e3 * median_time(lambda: workloads.doc_state(model, EMAIL), repeats))
+         median_ms=1e3 * median_seconds(lambda: workloads.doc_state(model, EMAIL), repeats))
     emit(engine="rwkv_gpu", model=name, device=device, workload="field_analysis", fields=len(SCHEMA),
-         median_ms=1e3 * median_time(lambda: workloads.field_analysis(model, EMAIL, SCHEMA), repeats))
+         median_ms=1e3 * median_seconds(lambda: workloads.field_analysis(model, EMAIL, SCHEMA), repeats))
     rng = np.random.default_rng(0)
     for length in (128, 512):
         for batch in (1, 4, 16, 64):
             docs = [rng.integers(0, model.vocab_size, length) for _ in range(batch)]
-            t = median_time(lambda: model.embed_batch(docs, batch_size=batch), max(3, repeats // 2))
+            t = median_seconds(lambda: model.embed_batch(docs, batch_size=batch), max(3, repeats // 2))
             emit(engine="rwkv_gpu", model=name, device=device, workload="embed_batch", tokens=length, batch=batch,
                  median_ms=1e3 * t, docs_per_s=batch / t)
 
@@ -89,9 +78,9 @@ def bench_llama_cpp(path: str, repeats: int, label: str | None = None) -> None:
 
     name = label or path
     emit(engine="llama-cpp-python", model=name, version=llama_cpp.__version__, workload="doc_state",
-         tokens=len(llm.tokenize(EMAIL.encode(), add_bos=False)), median_ms=1e3 * median_time(lambda: embed(EMAIL), repeats))
+         tokens=len(llm.tokenize(EMAIL.encode(), add_bos=False)), median_ms=1e3 * median_seconds(lambda: embed(EMAIL), repeats))
     emit(engine="llama-cpp-python", model=name, version=llama_cpp.__version__, workload="field_analysis",
-         fields=len(SCHEMA), median_ms=1e3 * median_time(field_analysis, repeats))
+         fields=len(SCHEMA), median_ms=1e3 * median_seconds(field_analysis, repeats))
 
 
 def main() -> None:

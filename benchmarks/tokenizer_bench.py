@@ -13,9 +13,7 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
-import time
 
 import rwkv as rwkv_pkg
 from rwkv.rwkv_tokenizer import TRIE_TOKENIZER
@@ -24,16 +22,7 @@ import rwkv_gpu
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "python"))
 from corpus import TEXTS  # noqa: E402
-
-
-def median_seconds(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from timing import median_seconds  # noqa: E402
 
 
 def main() -> None:
