@@ -30,14 +30,16 @@ void store(Group g, uint t, uint row, float acc) {
 #extension GL_KHR_shader_subgroup_arithmetic : require
 // ROWS rows per workgroup, each taken by gl_WorkGroupSize.x / ROWS invocations (whole subgroups)
 // that stride along k, two 8-element chunks per step so that several wide loads are in flight;
-// subgroupAdd, then one partial per subgroup through shared memory.
+// subgroupAdd, then one partial per subgroup through shared memory. TT (tokens per workgroup) is
+// a specialization constant so that every per-token array has a constant size and every loop a
+// constant trip count: they stay in registers.
 layout(constant_id = 1) const uint ROWS = 1;
-#define TT 8u     // tokens per workgroup (gl_WorkGroupID.y picks the block of tokens)
+layout(constant_id = 2) const uint TT = 1;
 #define CHUNK 8u  // consecutive elements per dequant8: inside one block for every type
 
 shared float partials[gl_WorkGroupSize.x][TT];
 
-void accumulate(Group g, uint base, uint k0, uint t0, uint nt, inout float acc[TT]) {
+void accumulate(Group g, uint base, uint k0, uint t0, inout float acc[TT]) {
   float wv[CHUNK];
   if (k0 + CHUNK <= g.k) {
     dequant8(base, k0, wv);
@@ -45,8 +47,8 @@ void accumulate(Group g, uint base, uint k0, uint t0, uint nt, inout float acc[T
     for (uint e = 0u; e < CHUNK; ++e) wv[e] = k0 + e < g.k ? dequant(base + ((k0 + e) / QK) * QBYTES, (k0 + e) % QK) : 0.0;
   }
   for (uint t = 0u; t < TT; ++t) {
-    if (t >= nt) break;
-    const uint xb = g.x_offset + (t0 + t) * g.k + k0;
+    // Tokens past the batch (the last workgroup of a ragged T) read the last row; never stored.
+    const uint xb = g.x_offset + min(t0 + t, p.T - 1u) * g.k + k0;
     float xv[CHUNK];
     if ((xb & 3u) == 0u && k0 + CHUNK <= g.k) {  // two 16-byte loads instead of eight 4-byte ones
       const vec4 lo = x_quads[xb >> 2], hi = x_quads[(xb >> 2) + 1u];
@@ -61,7 +63,6 @@ void accumulate(Group g, uint base, uint k0, uint t0, uint nt, inout float acc[T
 void main() {
   const Group g = p.groups[gl_WorkGroupID.z];
   const uint t0 = gl_WorkGroupID.y * TT;
-  const uint nt = min(p.T - t0, TT);
   const uint per_row = gl_WorkGroupSize.x / ROWS;
   const uint r = gl_LocalInvocationID.x / per_row, lane = gl_LocalInvocationID.x % per_row;
   const uint row = gl_WorkGroupID.x * ROWS + r;
@@ -72,13 +73,12 @@ void main() {
     const uint step = per_row * CHUNK;
     uint k0 = lane * CHUNK;
     for (; k0 + step < g.k; k0 += 2u * step) {
-      accumulate(g, base, k0, t0, nt, acc);
-      accumulate(g, base, k0 + step, t0, nt, acc);
+      accumulate(g, base, k0, t0, acc);
+      accumulate(g, base, k0 + step, t0, acc);
     }
-    if (k0 < g.k) accumulate(g, base, k0, t0, nt, acc);
+    if (k0 < g.k) accumulate(g, base, k0, t0, acc);
   }
   for (uint t = 0u; t < TT; ++t) {
-    if (t >= nt) break;
     const float s = subgroupAdd(acc[t]);
     if (subgroupElect()) partials[gl_SubgroupID][t] = s;
   }
@@ -87,10 +87,9 @@ void main() {
   if (lane == 0u && row < g.m) {
     const uint first = (r * per_row) / gl_SubgroupSize, count = per_row / gl_SubgroupSize;
     for (uint t = 0u; t < TT; ++t) {
-      if (t >= nt) break;
       float sum = 0.0;
       for (uint i = 0u; i < count; ++i) sum += partials[first + i][t];
-      store(g, t0 + t, row, sum);
+      if (t0 + t < p.T) store(g, t0 + t, row, sum);
     }
   }
 }

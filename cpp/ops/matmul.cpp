@@ -50,7 +50,9 @@ void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, cons
   for (const auto& p : pieces) max_k = std::max(max_k, p.g->w->cols);
   const uint32_t per_row = cpu || max_k < 1024 ? info.subgroup_size : std::min(128u, 4 * info.subgroup_size);
   const uint32_t matvec_rows = cpu ? 16 : std::max(1u, 128 / per_row);
-  const auto& pipeline = matvec ? rec.device().pipeline({shader, 3, sizeof(Push), {per_row * matvec_rows, matvec_rows}})
+  // Tokens per workgroup: a specialization constant, so per-token arrays stay in registers.
+  const uint32_t tokens_per_group = std::min(T, k_matvec_tokens);
+  const auto& pipeline = matvec ? rec.device().pipeline({shader, 3, sizeof(Push), {per_row * matvec_rows, matvec_rows, tokens_per_group}})
                                 : rec.device().pipeline({shader, 3, sizeof(Push), {256}});
   // The weight binding spans the pieces' rows, starting at an aligned offset.
   const uint64_t align = info.min_storage_buffer_offset_alignment;
@@ -76,7 +78,7 @@ void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, cons
     max_rows = std::max(max_rows, p.row_count);
   }
   const uint32_t gx = matvec ? (max_rows + matvec_rows - 1) / matvec_rows : (max_rows + k_tile - 1) / k_tile;
-  const uint32_t gy = matvec ? (T + k_matvec_tokens - 1) / k_matvec_tokens : (T + k_tile - 1) / k_tile;
+  const uint32_t gy = matvec ? (T + tokens_per_group - 1) / tokens_per_group : (T + k_tile - 1) / k_tile;
   const vk::BufferRange weights{first.w->data.buffer, lo, hi - lo};
   // X and Y are bound whole; offsets travel in the push block.
   const vk::BufferRange x{first.x.buffer}, y{first.y.buffer};
