@@ -3,7 +3,7 @@
 // groups in matmul_params.glsl. W stays in its GGUF type and is dequantized here (quant.glsl).
 // Two variants of this one source:
 //   MATVEC: few tokens (decode); each workgroup reads ROWS weight rows once for up to 8 tokens.
-//   TILED:  many tokens (prefill); 128x128 output tiles through shared memory.
+//   TILED:  many tokens (prefill); 64x64 output tiles through shared memory.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 
@@ -95,13 +95,10 @@ void main() {
 }
 
 #elif defined(TILED)
-#define BM 128u  // weight rows per tile
-#define BN 128u  // tokens per tile
+#define BM 64u
+#define BN 64u
 #define BK 16u
-#define TM 8u    // rows per invocation
-#define TN 8u    // tokens per invocation
-// 256 invocations, each computing an 8x8 block of the 128x128 tile: each weight element is
-// dequantized once per 128 tokens, and 16 shared-memory reads feed 64 FMAs.
+// 256 invocations, each computing a 4x4 block of the 64x64 tile.
 shared float w_tile[BM][BK + 1u];
 shared float x_tile[BN][BK + 1u];
 
@@ -113,8 +110,8 @@ void main() {
   const uint tid = gl_LocalInvocationID.x;
   const uint tr = tid % 16u, tc = tid / 16u;
   const uint row_bytes = (g.k / QK) * QBYTES;
-  float acc[TM * TN];
-  for (uint i = 0u; i < TM * TN; ++i) acc[i] = 0.0;
+  float acc[16];
+  for (uint i = 0u; i < 16u; ++i) acc[i] = 0.0;
 
   for (uint k0 = 0u; k0 < g.k; k0 += BK) {
     for (uint i = tid; i < BM * BK / 8u; i += 256u) {
@@ -134,18 +131,20 @@ void main() {
     }
     barrier();
     for (uint kk = 0u; kk < BK; ++kk) {
-      float wr[TM], xc[TN];
-      for (uint i = 0u; i < TM; ++i) wr[i] = w_tile[tr + 16u * i][kk];
-      for (uint j = 0u; j < TN; ++j) xc[j] = x_tile[tc + 16u * j][kk];
-      for (uint i = 0u; i < TM; ++i)
-        for (uint j = 0u; j < TN; ++j) acc[i * TN + j] += wr[i] * xc[j];
+      float wr[4], xc[4];
+      for (uint i = 0u; i < 4u; ++i) {
+        wr[i] = w_tile[tr + 16u * i][kk];
+        xc[i] = x_tile[tc + 16u * i][kk];
+      }
+      for (uint i = 0u; i < 4u; ++i)
+        for (uint j = 0u; j < 4u; ++j) acc[i * 4u + j] += wr[i] * xc[j];
     }
     barrier();
   }
-  for (uint i = 0u; i < TM; ++i)
-    for (uint j = 0u; j < TN; ++j) {
+  for (uint i = 0u; i < 4u; ++i)
+    for (uint j = 0u; j < 4u; ++j) {
       const uint row = row0 + tr + 16u * i, t = t0 + tc + 16u * j;
-      if (row < g.m && t < p.T) store(g, t, row, acc[i * TN + j]);
+      if (row < g.m && t < p.T) store(g, t, row, acc[i * 4u + j]);
     }
 }
 #else

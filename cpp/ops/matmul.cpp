@@ -16,7 +16,7 @@ constexpr uint32_t k_matvec_tokens = 8;  // matmul.comp MATVEC handles up to 8 t
 // most 128 invocations), so that few rows still fill the GPU; narrow ones (the LoRA up
 // projections) get one subgroup per row. CPU devices (lavapipe) pay per workgroup, not per idle
 // lane: one subgroup per row, 16 rows per workgroup.
-constexpr uint32_t k_tile = 128;          // matmul.comp TILED: 128 x 128 outputs per workgroup
+constexpr uint32_t k_tile = 64;           // matmul.comp TILED: 64 x 64 outputs per workgroup
 
 struct GroupPush {
   uint32_t m, k, w_offset, x_offset, y_offset, y_stride, act_in;
