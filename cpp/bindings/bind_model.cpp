@@ -46,8 +46,8 @@ void bind_model(py::module_& m) {
       .def_property_readonly("slots", &runtime::State::slots)
       .def("reset", &runtime::State::reset, py::call_guard<py::gil_scoped_release>())
       .def("clone", &runtime::State::clone, py::call_guard<py::gil_scoped_release>())
-      .def("copy_slot", &runtime::State::copy_slot, py::arg("src"), py::arg("src_slot"), py::arg("dst_slot"),
-           py::call_guard<py::gil_scoped_release>())
+      .def("copy_slot", &runtime::State::copy_slot, py::arg("src"), py::arg("src_slot"), py::arg("dst_first"),
+           py::arg("count") = 1, py::call_guard<py::gil_scoped_release>())
       .def("read", [](runtime::State& s) {
         {
           py::gil_scoped_release release;

@@ -25,13 +25,14 @@ std::shared_ptr<State> State::clone() const {
   return copy;
 }
 
-void State::copy_slot(const State& src, uint32_t src_slot, uint32_t dst_slot) {
+void State::copy_slot(const State& src, uint32_t src_slot, uint32_t dst_first, uint32_t count) {
   if (src.fingerprint_ != fingerprint_ || src.floats_per_slot_ != floats_per_slot_ || src.device_ != device_)
     throw InvalidArgument("[State] the states belong to different models");
-  if (src_slot >= src.slots_ || dst_slot >= slots_) throw InvalidArgument("[State] slot out of range");
+  if (src_slot >= src.slots_ || dst_first + uint64_t(count) > slots_) throw InvalidArgument("[State] slot out of range");
   const uint64_t bytes = floats_per_slot_ * 4;
   vk::Recorder rec(device_);
-  rec.copy({src.buffer_, src_slot * bytes}, {buffer_, dst_slot * bytes}, bytes);
+  for (uint32_t i = 0; i < count; ++i)
+    rec.copy({src.buffer_, src_slot * bytes, bytes}, {buffer_, (dst_first + i) * bytes, bytes}, bytes);
   rec.submit().wait();
 }
 

@@ -20,8 +20,9 @@ class State {
 
   void reset();  // all zeros, as a fresh state
   std::shared_ptr<State> clone() const;
-  // GPU copy of slot `src_slot` of `src` into slot `dst_slot` of this state.
-  void copy_slot(const State& src, uint32_t src_slot, uint32_t dst_slot);
+  // GPU copies of slot `src_slot` of `src` into slots [dst_first, dst_first + count) of this
+  // state, in one submission.
+  void copy_slot(const State& src, uint32_t src_slot, uint32_t dst_first, uint32_t count = 1);
 
   // The host-visible mirror of the whole state, refreshed from the GPU copy (no host copy: the
   // caller views the mirror's memory). Mirrors are made on first use and reused.

@@ -271,8 +271,7 @@ class Model:
         if start is None:
             core.reset()
         else:
-            for slot in range(n):
-                core.copy_slot(start._core, 0, slot)
+            core.copy_slot(start._core, 0, 0, n)
         return core
 
     def _state_pooling(self, slots: np.ndarray) -> np.ndarray:
