@@ -211,6 +211,8 @@ class Model:
             return self.embed_batch([item], pooling=pooling, normalize=normalize, state=state)[0]
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+        if state is None:
+            raise ValueError("advance=True needs the state to advance")
         state = self._check_state(state)
         vec = self._core.embed([self._tokens(item)], state._core, "last" if pooling == "state" else pooling)
         if pooling == "state":

@@ -170,3 +170,5 @@ def test_bad_inputs(model):
     with pytest.raises(ValueError, match="out of range"):
         model.embed_batch([[1], [5000]])
     assert model.embed_batch([]).shape == (0, model.n_embd)
+    with pytest.raises(ValueError, match="needs the state"):
+        model.embed([1, 2], advance=True)
