@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ from rwkv_gpu.testing import random_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from reference.rwkv7_ref import Rwkv7Reference  # noqa: E402
+from threads import run_in_threads  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -143,22 +143,7 @@ def test_prefix_state(model):
 def test_threads_share_one_model(model):
     items = [tokens(n, 50 + n) for n in (4, 9, 17, 33)]
     want = model.embed_batch(items)
-    results = [None] * 8
-    errors = []
-
-    def work(i):
-        try:
-            results[i] = model.embed_batch(items)
-        except Exception as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    for r in results:
+    for r in run_in_threads(lambda i: model.embed_batch(items), 8):
         np.testing.assert_allclose(r, want, rtol=0, atol=1e-6)
 
 

@@ -11,6 +11,7 @@ import pytest
 
 import rwkv_gpu
 from rwkv_gpu import EmbeddingCache, cosine_similarity, similarity_matrix, top_k, workloads
+from threads import run_in_threads
 
 
 def py_cosine(a, b):
@@ -97,25 +98,16 @@ def test_cache_thread_safety():
     model = FakeModel()
     cache = EmbeddingCache(model, max_entries=50)
     texts = [f"t{i}" for i in range(200)]
-    errors = []
 
     def work(seed):
         rng = np.random.default_rng(seed)
-        try:
-            for _ in range(50):
-                batch = list(rng.choice(texts, 5))
-                vecs = cache.embed_batch(batch)
-                for t, v in zip(batch, vecs):
-                    assert v[0] == len(t)
-        except Exception as e:
-            errors.append(e)
+        for _ in range(50):
+            batch = list(rng.choice(texts, 5))
+            vecs = cache.embed_batch(batch)
+            for t, v in zip(batch, vecs):
+                assert v[0] == len(t)
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    run_in_threads(work, 8)
     st = cache.stats
     assert len(cache) <= 50 and st.entries == len(cache)
     assert st.hits + st.misses == 8 * 50 * 5
