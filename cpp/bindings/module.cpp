@@ -41,4 +41,5 @@ PYBIND11_MODULE(_core, m) {
   rwkv::bindings::bind_gguf(m);
   rwkv::bindings::bind_tokenizer(m);
   rwkv::bindings::bind_model(m);
+  rwkv::bindings::bind_generate(m);
 }

@@ -73,52 +73,76 @@ std::shared_ptr<State> Model::new_state(uint32_t slots) const {
   return std::make_shared<State>(device_, info_.fingerprint, info_.config.state_floats(), slots);
 }
 
-void Model::check(std::span<const std::span<const uint32_t>> seqs, const State& state) const {
+std::vector<Model::SeqRef> Model::refs(std::span<const std::span<const uint32_t>> seqs) {
+  std::vector<SeqRef> out;
+  out.reserve(seqs.size());
+  for (size_t s = 0; s < seqs.size(); ++s) out.push_back({seqs[s], uint32_t(s), true});
+  return out;
+}
+
+void Model::check(std::span<const SeqRef> seqs, const State& state) const {
   const auto& c = info_.config;
   if (seqs.empty()) throw InvalidArgument("[run] no sequences given");
+  std::vector<bool> used(state.slots(), false);
   for (size_t s = 0; s < seqs.size(); ++s) {
-    if (seqs[s].empty()) throw InvalidArgument("[run] sequence " + std::to_string(s) + " has no tokens");
-    for (size_t i = 0; i < seqs[s].size(); ++i)
-      if (seqs[s][i] >= c.vocab)
-        throw InvalidArgument("[run] token id " + std::to_string(seqs[s][i]) + " at position " + std::to_string(i) +
+    const auto& tokens = seqs[s].tokens;
+    if (tokens.empty()) throw InvalidArgument("[run] sequence " + std::to_string(s) + " has no tokens");
+    for (size_t i = 0; i < tokens.size(); ++i)
+      if (tokens[i] >= c.vocab)
+        throw InvalidArgument("[run] token id " + std::to_string(tokens[i]) + " at position " + std::to_string(i) +
                               " is out of range for a vocabulary of " + std::to_string(c.vocab));
+    if (seqs[s].slot >= state.slots())
+      throw InvalidArgument("[run] " + std::to_string(seqs.size()) + " sequences need as many state slots; the state has " +
+                            std::to_string(state.slots()));
+    if (used[seqs[s].slot]) throw InvalidArgument("[run] two sequences share state slot " + std::to_string(seqs[s].slot));
+    used[seqs[s].slot] = true;
   }
   if (state.model_fingerprint() != info_.fingerprint || state.floats_per_slot() != c.state_floats() ||
       state.device().get() != device_.get())
     throw InvalidArgument("[run] the state belongs to another model");
-  if (state.slots() < seqs.size())
-    throw InvalidArgument("[run] " + std::to_string(seqs.size()) + " sequences need as many state slots; the state has " +
-                          std::to_string(state.slots()));
 }
 
-void Model::forward(std::span<const std::span<const uint32_t>> seqs, State& state, Rows rows, bool logits, const RowSink& sink) {
+void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const Outputs& outputs, const RowSink& sink) {
   const auto& c = info_.config;
+  const bool logits = outputs.kind != Outputs::Embeddings;
+  const bool sampling = outputs.kind == Outputs::Sample;
+  const bool rows_back = !sampling || outputs.keep_logits;  // whole rows come back to the host
   const uint32_t width = logits ? c.vocab : c.n_embd;
   const vk::BufferPtr& back = logits ? logits_back_ : embeddings_back_;
-  for (const Chunk& chunk : plan_chunks(seqs, forward_->max_tokens())) {
+  std::vector<std::span<const uint32_t>> token_spans;
+  for (const auto& s : seqs) token_spans.push_back(s.tokens);
+  for (const Chunk& chunk : plan_chunks(token_spans, forward_->max_tokens())) {
     auto* ids = reinterpret_cast<uint32_t*>(token_ids_->mapped());
     auto* token_seq = reinterpret_cast<uint32_t*>(token_seq_->mapped());
     auto* seq_table = reinterpret_cast<uint32_t*>(seqs_->mapped());
     auto* row_list = reinterpret_cast<uint32_t*>(rows_->mapped());
+    auto* sample_rows = sampling ? reinterpret_cast<ops::SampleRow*>(outputs.sampler->params()->mapped()) : nullptr;
     std::vector<std::pair<uint32_t, uint32_t>> row_owner;  // (sequence, token index) of each output row
     uint32_t T = 0;
     for (uint32_t p = 0; p < chunk.size(); ++p) {
       const Piece& piece = chunk[p];
+      const SeqRef& seq = seqs[piece.seq];
       const uint32_t n = piece.end - piece.begin;
-      std::memcpy(ids + T, seqs[piece.seq].data() + piece.begin, n * 4);
+      std::memcpy(ids + T, seq.tokens.data() + piece.begin, n * 4);
       std::fill_n(token_seq + T, n, p);
-      const uint32_t entry[4] = {T, n, piece.seq, 0};
+      const uint32_t entry[4] = {T, n, seq.slot, 0};
       std::memcpy(seq_table + 4 * p, entry, sizeof entry);
       for (uint32_t i = piece.begin; i < piece.end; ++i) {
-        const bool last = i + 1 == seqs[piece.seq].size();
-        if (rows == Rows::All || (rows == Rows::Last && last)) {
-          row_list[row_owner.size()] = T + (i - piece.begin);
+        const bool last = i + 1 == seq.tokens.size();
+        if (rows == Rows::All || (rows == Rows::Last && last && seq.output)) {
+          const auto r = uint32_t(row_owner.size());
+          row_list[r] = T + (i - piece.begin);
+          if (sampling) {
+            sample_rows[r] = outputs.samples[piece.seq];
+            sample_rows[r].logits_row = r;
+          }
           row_owner.emplace_back(piece.seq, i);
         }
       }
       T += n;
     }
     const auto n_rows = uint32_t(row_owner.size());
+    if (sampling && n_rows > outputs.sampler->max_rows()) throw InvalidArgument("[step] more draws than the sampler's rows");
     const uint64_t bytes = uint64_t(n_rows) * width * 4;
     const ops::BatchView batch{{token_ids_}, {token_seq_}, {seqs_}, T, uint32_t(chunk.size())};
     auto record = [&](bool reusable) {
@@ -126,19 +150,23 @@ void Model::forward(std::span<const std::span<const uint32_t>> seqs, State& stat
       forward_->record_layers(rec, batch, {state.buffer()});
       const vk::BufferRange logits_range{logits_};
       forward_->record_output(rec, {rows_}, n_rows, logits ? &logits_range : nullptr);
-      if (n_rows) rec.copy({logits ? logits_ : forward_->embeddings()}, {back}, bytes);
+      if (n_rows && rows_back) rec.copy({logits ? logits_ : forward_->embeddings()}, {back}, bytes);
+      if (sampling) {
+        const Sampler& s = *outputs.sampler;
+        ops::sample(rec, {logits_}, {s.params()}, n_rows, {s.occurrence()}, {s.token_weights()}, c.vocab, {s.ids()});
+      }
       return rec.submit();
     };
-    if (T == 1 && !profiling_) {
-      // Decoding: replay the recorded step of this state (see DecodeStep).
-      const uint32_t key = logits ? n_rows : n_rows + 2;
-      auto it = std::find_if(decode_steps_.begin(), decode_steps_.end(),
-                             [&](const DecodeStep& d) { return d.state == state.buffer().get() && d.n_rows == key; });
+    if (T == chunk.size() && !profiling_) {
+      // Decoding (one token per sequence): replay the recording of this shape (see DecodeStep).
+      const DecodeKey key{state.buffer().get(), sampling ? outputs.sampler->occurrence().get() : nullptr,
+                          T, n_rows, uint32_t(outputs.kind), outputs.keep_logits};
+      auto it = std::find_if(decode_steps_.begin(), decode_steps_.end(), [&](const DecodeStep& d) { return d.key == key; });
       if (it != decode_steps_.end()) {
         it->submission.resubmit();
       } else {
-        if (decode_steps_.size() == 4) decode_steps_.erase(decode_steps_.begin());
-        decode_steps_.push_back({state.buffer().get(), key, record(true)});
+        if (decode_steps_.size() == 8) decode_steps_.erase(decode_steps_.begin());
+        decode_steps_.push_back({key, record(true)});
         it = decode_steps_.end() - 1;
       }
       it->submission.wait();
@@ -149,13 +177,15 @@ void Model::forward(std::span<const std::span<const uint32_t>> seqs, State& stat
         for (auto& t : submission.timings()) last_timings_.push_back(std::move(t));
     }
     const auto* out = reinterpret_cast<const float*>(back->mapped());
-    for (uint32_t r = 0; r < n_rows; ++r) sink(row_owner[r].first, row_owner[r].second, out + uint64_t(r) * width);
+    const auto* drawn = sampling ? reinterpret_cast<const uint32_t*>(outputs.sampler->ids()->mapped()) : nullptr;
+    for (uint32_t r = 0; r < n_rows; ++r)
+      sink(row_owner[r].first, row_owner[r].second, rows_back ? out + uint64_t(r) * width : nullptr, drawn ? drawn[r] : 0);
   }
 }
 
 std::vector<float> Model::run(std::span<const uint32_t> tokens, State& state, LogitsMode mode) {
   if (tokens.empty()) throw InvalidArgument("[run] no tokens given");
-  const std::span<const uint32_t> seqs[] = {tokens};
+  const SeqRef seqs[] = {{tokens, 0, true}};
   std::lock_guard lock(mutex_);
   check(seqs, state);
   last_timings_.clear();
@@ -163,18 +193,20 @@ std::vector<float> Model::run(std::span<const uint32_t> tokens, State& state, Lo
   std::vector<float> out;
   out.reserve(mode == LogitsMode::All ? tokens.size() * V : mode == LogitsMode::Last ? V : 0);
   const Rows rows = mode == LogitsMode::All ? Rows::All : mode == LogitsMode::Last ? Rows::Last : Rows::None;
-  forward(seqs, state, rows, true, [&](uint32_t, uint32_t, const float* row) { out.insert(out.end(), row, row + V); });
+  forward(seqs, state, rows, {Outputs::Logits},
+          [&](uint32_t, uint32_t, const float* row, uint32_t) { out.insert(out.end(), row, row + V); });
   return out;
 }
 
 std::vector<float> Model::embed(std::span<const std::span<const uint32_t>> seqs, State& state, Pooling pooling) {
+  const auto seq_refs = refs(seqs);
   std::lock_guard lock(mutex_);
-  check(seqs, state);
+  check(seq_refs, state);
   last_timings_.clear();
   const uint32_t C = info_.config.n_embd;
   std::vector<double> sums(seqs.size() * uint64_t(C), 0.0);
-  forward(seqs, state, pooling == Pooling::Last ? Rows::Last : Rows::All, false,
-          [&](uint32_t s, uint32_t, const float* row) {
+  forward(seq_refs, state, pooling == Pooling::Last ? Rows::Last : Rows::All, {Outputs::Embeddings},
+          [&](uint32_t s, uint32_t, const float* row, uint32_t) {
             double* dst = sums.data() + uint64_t(s) * C;
             for (uint32_t c = 0; c < C; ++c) dst[c] += row[c];
           });
@@ -184,6 +216,47 @@ std::vector<float> Model::embed(std::span<const std::span<const uint32_t>> seqs,
     for (uint32_t c = 0; c < C; ++c) out[s * C + c] = float(sums[s * C + c] * scale);
   }
   return out;
+}
+
+std::vector<uint32_t> Model::step(std::span<const StepSeq> seqs, State& state, Sampler& sampler,
+                                  std::vector<float>* logits) {
+  std::vector<SeqRef> seq_refs;
+  std::vector<ops::SampleRow> samples;
+  uint64_t tokens = 0;
+  for (const auto& s : seqs) {
+    seq_refs.push_back({s.tokens, s.slot, s.sample != nullptr});
+    samples.push_back(s.sample ? *s.sample : ops::SampleRow{});
+    tokens += s.tokens.size();
+    if (s.sample && s.sample->slot >= sampler.slots()) throw InvalidArgument("[step] penalty slot out of range");
+  }
+  if (tokens > chunk_tokens())
+    throw InvalidArgument("[step] " + std::to_string(tokens) + " tokens exceed the step size of " + std::to_string(chunk_tokens()));
+  if (sampler.token_weights()->size() != uint64_t(info_.config.vocab) * 4)
+    throw InvalidArgument("[step] the sampler was made for another vocabulary");
+  std::lock_guard lock(mutex_);
+  check(seq_refs, state);
+  last_timings_.clear();
+  const uint32_t V = info_.config.vocab;
+  std::vector<uint32_t> drawn;
+  if (logits) logits->clear();
+  forward(seq_refs, state, Rows::Last, {Outputs::Sample, &sampler, samples, logits != nullptr},
+          [&](uint32_t, uint32_t, const float* row, uint32_t id) {
+            drawn.push_back(id);
+            if (logits) logits->insert(logits->end(), row, row + V);
+          });
+  return drawn;
+}
+
+std::vector<float> Model::token_penalty_weights() const {
+  std::vector<float> weights(info_.config.vocab, 1.0f);
+  if (!tokenizer_) return weights;
+  // The official pipeline: `if decoded in ' \t0123456789': weight 0` (a substring test).
+  constexpr std::string_view blank = " \t0123456789";
+  for (uint32_t id = 0; id < weights.size(); ++id) {
+    const std::string_view bytes = tokenizer_->token_bytes(id);
+    if (blank.find(bytes) != std::string_view::npos) weights[id] = 0.0f;
+  }
+  return weights;
 }
 
 }  // namespace rwkv::runtime

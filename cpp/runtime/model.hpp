@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model/forward.hpp"
+#include "runtime/sampler.hpp"
 #include "runtime/state.hpp"
 #include "tokenizer/world_tokenizer.hpp"
 #include "vk/device.hpp"
@@ -16,6 +17,14 @@ namespace rwkv::runtime {
 
 enum class LogitsMode { None, Last, All };
 enum class Pooling { Last, Mean };
+
+// A sequence of a generation step: `tokens` run on state slot `slot`; with `sample`, a token is
+// drawn on the GPU after the last of them (`sample->logits_row` is filled in by the step).
+struct StepSeq {
+  std::span<const uint32_t> tokens;
+  uint32_t slot;
+  const ops::SampleRow* sample = nullptr;
+};
 
 struct ModelInfo {
   model::Config config;
@@ -53,17 +62,39 @@ class Model {
   // [seqs.size(), C]: the last token's ln_out, or the mean over the sequence's tokens.
   std::vector<float> embed(std::span<const std::span<const uint32_t>> seqs, State& state, Pooling pooling);
 
+  // One step of batched generation: runs the sequences together (at most chunk_tokens() tokens in
+  // all, distinct slots) and returns the token drawn for each sequence that samples, in order.
+  // With `logits`, their rows of logits come back too ([drawn, V]); otherwise only the ids do.
+  std::vector<uint32_t> step(std::span<const StepSeq> seqs, State& state, Sampler& sampler, std::vector<float>* logits);
+  uint32_t chunk_tokens() const { return forward_->max_tokens(); }
+  // What one generated occurrence of each token adds to its penalty count: 0 for tokens that
+  // are only whitespace or digits, else 1 (as the official pipeline counts).
+  std::vector<float> token_penalty_weights() const;
+
   // With profiling on, each run records GPU timestamps around every dispatch; last_timings()
   // returns those of the last run (all its chunks).
   void set_profiling(bool on) { profiling_ = on; }
   std::vector<vk::DispatchTiming> last_timings() const { return last_timings_; }
 
  private:
+  struct SeqRef {
+    std::span<const uint32_t> tokens;
+    uint32_t slot;
+    bool output;  // with Rows::Last: whether its last token gives an output row
+  };
   enum class Rows { None, Last, All };  // which tokens of each sequence produce an output row
-  // Called per output row: (sequence, token index in the sequence, row of C or V floats).
-  using RowSink = std::function<void(uint32_t, uint32_t, const float*)>;
-  void forward(std::span<const std::span<const uint32_t>> seqs, State& state, Rows rows, bool logits, const RowSink& sink);
-  void check(std::span<const std::span<const uint32_t>> seqs, const State& state) const;
+  struct Outputs {
+    enum Kind { Embeddings, Logits, Sample } kind;
+    Sampler* sampler = nullptr;               // Sample: draws with these per-sequence rows
+    std::span<const ops::SampleRow> samples;  // indexed by sequence
+    bool keep_logits = false;                 // Sample: the logits rows come back as well
+  };
+  // Called per output row: (sequence, token index in the sequence, row of C or V floats or null,
+  // drawn token id).
+  using RowSink = std::function<void(uint32_t, uint32_t, const float*, uint32_t)>;
+  void forward(std::span<const SeqRef> seqs, State& state, Rows rows, const Outputs& outputs, const RowSink& sink);
+  void check(std::span<const SeqRef> seqs, const State& state) const;
+  static std::vector<SeqRef> refs(std::span<const std::span<const uint32_t>> seqs);
 
   vk::DevicePtr device_;
   ModelInfo info_;
@@ -76,11 +107,18 @@ class Model {
   std::mutex mutex_;  // one run at a time per model: runs share the scratch buffers
   bool profiling_ = false;
   std::vector<vk::DispatchTiming> last_timings_;
-  // Recorded single-token steps, replayed for decoding: their commands only differ in the token
-  // id, which the shaders read from host-visible memory. Keyed by state buffer and logits rows.
-  struct DecodeStep {
+  // Recorded decode steps (one token per sequence), replayed: their commands only differ in token
+  // ids, slots and sampling rows, which the shaders read from host-visible memory. The key names
+  // the buffers the recording binds (kept alive by it, so the addresses stay unique).
+  struct DecodeKey {
     const vk::Buffer* state;
-    uint32_t n_rows;
+    const vk::Buffer* occurrence;
+    uint32_t n_seqs, n_rows, kind;
+    bool keep_logits;
+    bool operator==(const DecodeKey&) const = default;
+  };
+  struct DecodeStep {
+    DecodeKey key;
     vk::Submission submission;
   };
   std::vector<DecodeStep> decode_steps_;  // most recent last; a few at most

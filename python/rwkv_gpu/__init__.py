@@ -10,6 +10,7 @@ from .errors import *  # noqa: F403  (the exception classes, listed in errors.__
 from .gguf_file import GGUFFile, TensorInfo, dequantize
 from . import similarity, workloads
 from .cache import CacheStats, EmbeddingCache
+from .generation import Batcher, Generation, GenerationStream, Request, Sampling
 from .model import Model, State
 from .similarity import cosine_similarity, similarity_matrix, top_k
 from .tokenizer import StreamDecoder, Tokenizer, world_vocab_path
@@ -19,6 +20,11 @@ __version__ = "0.1.0"
 __all__ = [
     "Model",
     "State",
+    "Generation",
+    "GenerationStream",
+    "Batcher",
+    "Request",
+    "Sampling",
     "EmbeddingCache",
     "CacheStats",
     "cosine_similarity",

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from . import _core
+from .generation import Batcher, Generation, GenerationStream, per_sequence
 from .tokenizer import Tokenizer
 
 POOLINGS = ("last", "mean", "state")
@@ -76,6 +77,7 @@ class Model:
     def __init__(self, path: str | os.PathLike, device: int | str | None = None, *, progress: bool = False,
                  chunk_tokens: int = 256):
         self.path = os.fspath(path)
+        self._chunk_tokens = chunk_tokens
         callback = None
         bar = None
         if progress:
@@ -100,6 +102,9 @@ class Model:
         # The batch states are shared scratch: one embed_batch at a time uses them (the GPU runs
         # one batch at a time anyway; the C++ side releases the GIL while it works).
         self._batch_lock = threading.Lock()
+        # Idle generation schedulers by batch size: their states, sampler memory and recorded
+        # decode steps are reused by the next Batcher of that size.
+        self._schedulers: dict[int, list[_core.Scheduler]] = {}
 
     @property
     def vocab_size(self) -> int:
@@ -108,6 +113,10 @@ class Model:
     @property
     def n_embd(self) -> int:
         return self.info["n_embd"]
+
+    @property
+    def chunk_tokens(self) -> int:
+        return self._chunk_tokens
 
     # ---- states -------------------------------------------------------------------------------
 
@@ -281,6 +290,107 @@ class Model:
         per = 2 * C + H * N * N
         last = slots[:, (self.info["n_layer"] - 1) * per + C:(self.info["n_layer"] - 1) * per + C + H * N * N]
         return last.reshape(len(slots), H, N, N).mean(axis=3).reshape(len(slots), C)
+
+    # ---- generation ---------------------------------------------------------------------------
+
+    def generate(self, prompt: str | bytes | Sequence[int], max_tokens: int = 256, *, temperature: float = 1.0,
+                 top_p: float = 0.85, top_k: int = 0, presence_penalty: float = 0.0, frequency_penalty: float = 0.0,
+                 penalty_decay: float = 0.996, seed: int | None = None, stop: str | Sequence[str] | None = None,
+                 stop_tokens: Sequence[int] | None = None, state: State | None = None, stream: bool = False,
+                 return_logits: bool = False) -> Generation | GenerationStream:
+        """Generates text after ``prompt``, sampling on the GPU.
+
+        Example::
+
+            out = model.generate("The capital of France is", max_tokens=32, temperature=0)
+            print(out.text, out.finish_reason)
+            for piece in model.generate("Once upon a time", stream=True, seed=1):
+                print(piece, end="", flush=True)
+
+        Args:
+            prompt: text or token ids (at least one token).
+            max_tokens: how many tokens to generate at most.
+            temperature, top_p, top_k, presence_penalty, frequency_penalty, penalty_decay: the
+                sampler (``rwkv_gpu.Sampling`` explains each; the defaults are the official RWKV
+                pipeline's, penalties off). ``temperature=0`` is greedy.
+            seed: the random stream of this sequence (None: a random seed). The same seed, prompt
+                and settings give the same tokens, alone or in a batch.
+            stop: strings that end the generation; the text stops before the first one (found even
+                when it spans tokens).
+            stop_tokens: token ids that end it (default ``[0]``, the end-of-document token).
+            state: start from this state instead of a fresh one; it is advanced in place and ends
+                holding the prompt and every generated token (ready for the next turn of a chat).
+            stream: return a ``GenerationStream``: iterate for text pieces as they come.
+            return_logits: also return the logits of every drawn token (``Generation.logits``).
+
+        Returns:
+            ``Generation`` (text, tokens, finish_reason, timings), or a ``GenerationStream``.
+        """
+        batcher = Batcher(self, 1)
+        req = batcher.submit(prompt, max_tokens, temperature=temperature, top_p=top_p, top_k=top_k,
+                             presence_penalty=presence_penalty, frequency_penalty=frequency_penalty,
+                             penalty_decay=penalty_decay, seed=seed, stop=stop, stop_tokens=stop_tokens, state=state,
+                             return_logits=return_logits)
+        result = GenerationStream(batcher, req)
+        if stream:
+            return result
+        for _ in result:
+            pass
+        return result.result
+
+    def generate_batch(self, prompts: Sequence[str | bytes | Sequence[int]], max_tokens: int = 256, *,
+                       temperature=1.0, top_p=0.85, top_k=0, presence_penalty=0.0, frequency_penalty=0.0,
+                       penalty_decay=0.996, seed=None, stop=None, stop_tokens=None, max_batch: int = 64,
+                       progress: bool = False) -> list[Generation]:
+        """Generates for many prompts at once (continuous batching; see ``batcher``).
+
+        Every sampling argument is a value for all prompts or a list with one per prompt; a single
+        int ``seed`` gives prompt i the seed ``seed + i``. Each result equals what ``generate``
+        returns for that prompt with the same settings and seed. Returns the ``Generation``s in
+        prompt order.
+        """
+        n = len(prompts)
+        if n == 0:
+            return []
+        if isinstance(seed, (int, np.integer)):
+            seed = [int(seed) + i for i in range(n)]
+        args = {k: per_sequence(k, v, n) for k, v in dict(
+            max_tokens=max_tokens, temperature=temperature, top_p=top_p, top_k=top_k, presence_penalty=presence_penalty,
+            frequency_penalty=frequency_penalty, penalty_decay=penalty_decay, seed=seed).items()}
+        stops = stop if isinstance(stop, list) and stop and isinstance(stop[0], (list, tuple)) else [stop] * n
+        batcher = Batcher(self, min(max_batch, n, self.chunk_tokens))
+        reqs = [batcher.submit(p, stop=stops[i], stop_tokens=stop_tokens, **{k: v[i] for k, v in args.items()})
+                for i, p in enumerate(prompts)]
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=n, unit="seq", desc="generate")
+        try:
+            for req, _ in batcher:
+                if bar is not None and req.done:
+                    bar.update(1)
+        finally:
+            if bar is not None:
+                bar.close()
+        return [r.result for r in reqs]
+
+    def _take_scheduler(self, max_batch: int) -> _core.Scheduler:
+        with self._batch_lock:
+            free = self._schedulers.get(max_batch)
+            if free:
+                return free.pop()
+        return _core.Scheduler(self._core, max_batch)
+
+    def _return_scheduler(self, core: _core.Scheduler) -> None:
+        with self._batch_lock:
+            free = self._schedulers.setdefault(core.max_batch, [])
+            if len(free) < 2:
+                free.append(core)
+
+    def batcher(self, max_batch: int = 64) -> Batcher:
+        """A ``Batcher`` for continuous batching: submit requests at any time, step them together."""
+        return Batcher(self, max_batch)
 
     def __repr__(self) -> str:
         i = self.info
