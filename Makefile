@@ -1,7 +1,7 @@
 # Entry points. `make demo` and `make test` work on a fresh machine: they install what is missing.
 PYTHON ?= python3
 BUILD_DIR ?= build
-MODEL ?= ../shared/models/tiny-rwkv7-834K-F32.gguf
+MODEL ?=
 JOBS ?= $(shell nproc)
 
 # One CMake build serves the Python package (editable install), the GoogleTest binary and the CLI.
@@ -26,7 +26,7 @@ test-python: build
 test: test-cpp test-python
 
 demo: build
-	$(PYTHON) -m rwkv_gpu info $(MODEL)
+	$(PYTHON) -m rwkv_gpu demo $(if $(MODEL),--model $(MODEL))
 
 bench: build
 	$(PYTHON) benchmarks/tokenizer_bench.py

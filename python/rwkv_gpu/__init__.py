@@ -4,6 +4,8 @@ Start with :func:`devices`, :class:`GGUFFile` and :class:`Tokenizer`; errors are
 :class:`rwkv_gpu.Error` (see :mod:`rwkv_gpu.errors`).
 """
 
+from pathlib import Path
+
 from . import _core, errors
 from .devices import DeviceInfo, MemoryHeap, devices
 from .errors import *  # noqa: F403  (the exception classes, listed in errors.__all__)
@@ -16,6 +18,19 @@ from .similarity import cosine_similarity, similarity_matrix, top_k
 from .tokenizer import StreamDecoder, Tokenizer, world_vocab_path
 
 __version__ = "0.1.0"
+
+DEFAULT_MODEL = "rwkv7-kjv-4x192-F16.gguf"
+
+
+def default_model_path() -> Path:
+    """The embedded default model: a byte-level RWKV-7 (4 layers, n_embd 192, 3 heads of 64) that
+    this project trained on the King James Bible (tools/train_default_model.py, docs/default-model.md).
+    Small (4 MB) and real: it writes recognisable English, so demos and tests need no download."""
+    path = Path(__file__).parent / "data" / DEFAULT_MODEL
+    if not path.exists():
+        raise FileNotFoundError(f"the default model is missing from the package: {path}")
+    return path
+
 
 __all__ = [
     "Model",
@@ -35,6 +50,7 @@ __all__ = [
     "DeviceInfo",
     "MemoryHeap",
     "devices",
+    "default_model_path",
     "GGUFFile",
     "TensorInfo",
     "dequantize",

@@ -1,8 +1,16 @@
 """Command line: ``rwkv-gpu`` or ``python -m rwkv_gpu``.
 
-    rwkv-gpu devices                 list Vulkan devices
-    rwkv-gpu info [MODEL.gguf]       devices, then a GGUF file's metadata and tensor table
-    rwkv-gpu convert IN -o OUT.gguf [--type f16]   a .pth / .safetensors checkpoint to GGUF
+    rwkv-gpu devices                         list Vulkan devices
+    rwkv-gpu info [-m MODEL]                 devices, then a GGUF file's metadata and tensor table
+    rwkv-gpu generate [-m MODEL] PROMPT      stream generated text to the terminal
+    rwkv-gpu chat [-m MODEL]                 a multi-turn "User: / Assistant:" chat on stdin
+    rwkv-gpu embed [-m MODEL] [FILE] -o OUT.npy   one embedding per line of FILE (or stdin)
+    rwkv-gpu bench [-m MODEL]                prefill and decode speed
+    rwkv-gpu convert IN -o OUT.gguf          a .pth / .safetensors checkpoint to GGUF
+    rwkv-gpu demo [-m MODEL]                 generation, doc state and field analysis, timed
+
+MODEL defaults to $RWKV_GPU_MODEL, else the embedded default model. Errors print one line (exit
+status 1); ``--debug`` shows the traceback.
 """
 
 from __future__ import annotations
@@ -10,17 +18,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 from . import Error, GGUFFile, devices
 
 
-def _default_model() -> str | None:
-    here = os.path.dirname(os.path.abspath(__file__))
-    for candidate in (os.environ.get("RWKV_GPU_MODEL"),
-                      os.path.join(here, "..", "..", "..", "shared", "models", "tiny-rwkv7-834K-F32.gguf")):
-        if candidate and os.path.exists(candidate):
-            return os.path.normpath(candidate)
-    return None
+def _model_path(arg: str | None) -> str:
+    if arg:
+        return arg
+    from . import default_model_path
+
+    return os.environ.get("RWKV_GPU_MODEL") or str(default_model_path())
+
+
+def _load(arg: str | None, device: str | None):
+    from . import Model
+
+    return Model(_model_path(arg), device, progress=sys.stderr.isatty())
 
 
 def _print_devices() -> None:
@@ -57,35 +71,177 @@ def _print_gguf(path: str) -> None:
     print(f"\n  {len(f.tensors)} tensors, {total:,d} bytes")
 
 
+def _sampling_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-n", "--max-tokens", type=int, default=200, help="tokens to generate at most (default 200)")
+    p.add_argument("--temperature", type=float, default=1.0, help="0 is greedy (default 1.0)")
+    p.add_argument("--top-p", type=float, default=0.85, help="default 0.85")
+    p.add_argument("--top-k", type=int, default=0, help="0: off (default)")
+    p.add_argument("--presence-penalty", type=float, default=0.0)
+    p.add_argument("--frequency-penalty", type=float, default=0.0)
+    p.add_argument("--penalty-decay", type=float, default=0.996)
+    p.add_argument("--seed", type=int, help="random seed (default: random)")
+
+
+def _sampling(args) -> dict:
+    return dict(temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
+                presence_penalty=args.presence_penalty, frequency_penalty=args.frequency_penalty,
+                penalty_decay=args.penalty_decay, seed=args.seed)
+
+
+def _unescape(s: str) -> str:
+    return s.encode("utf-8").decode("unicode_escape").encode("latin-1").decode("utf-8")
+
+
+def _generate(args) -> None:
+    model = _load(args.model, args.device)
+    stop = [_unescape(s) for s in args.stop or []]
+    stream = model.generate(_unescape(args.prompt), args.max_tokens, stop=stop, stream=True, **_sampling(args))
+    if not args.no_echo:
+        print(_unescape(args.prompt), end="", flush=True)
+    for piece in stream:
+        print(piece, end="", flush=True)
+    r = stream.result
+    print()
+    print(f"[{len(r.tokens)} tokens, {r.finish_reason}; first token {r.timings['first_token_s'] * 1e3:.1f} ms, "
+          f"{r.timings['decode_tokens_per_s']:.1f} tokens/s]", file=sys.stderr)
+
+
+def _chat(args) -> None:
+    model = _load(args.model, args.device)
+    state = model.new_state()
+    if args.system:
+        model.run(_unescape(args.system) + "\n\n", state, logits=None)
+    interactive = sys.stdin.isatty()
+    print(f"Chat with {os.path.basename(model.path)} (empty line or /quit ends it)", file=sys.stderr)
+    while True:
+        if interactive:
+            print("User: ", end="", flush=True)
+        line = sys.stdin.readline()
+        if not line or not line.strip() or line.strip() == "/quit":
+            break
+        if not interactive:
+            print(f"User: {line.strip()}")
+        # World chat format: turns separated by blank lines; the state carries the conversation.
+        prompt = f"User: {line.strip()}\n\nAssistant:"
+        print("Assistant:", end="", flush=True)
+        stream = model.generate(prompt, args.max_tokens, stop="\n\n", state=state, stream=True, **_sampling(args))
+        for piece in stream:
+            print(piece, end="", flush=True)
+        print("\n")
+        if stream.result.finish_reason != "stop":  # the state saw the stop string; else close the turn
+            model.run("\n\n", state, logits=None)
+
+
+def _embed(args) -> None:
+    import numpy as np
+
+    src = sys.stdin if args.input in (None, "-") else open(args.input, encoding="utf-8")
+    with src:
+        lines = [line.rstrip("\n") for line in src]
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        raise ValueError("no non-empty lines to embed")
+    model = _load(args.model, args.device)
+    vectors = model.embed_batch(lines, pooling=args.pooling, normalize=args.normalize, batch_size=args.batch_size,
+                                progress=args.progress or sys.stderr.isatty())
+    np.save(args.output, vectors)
+    print(f"wrote {args.output}: {vectors.shape[0]} x {vectors.shape[1]} float32 ({args.pooling} pooling)")
+
+
+def _bench(args) -> None:
+    import numpy as np
+
+    model = _load(args.model, args.device)
+    rng = np.random.default_rng(0)
+    prompt = rng.integers(1, model.vocab_size, args.prompt_tokens).tolist()
+    model.run(prompt[:8], model.new_state())  # warm-up: pipelines
+    prefill, decode = [], []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        model.run(prompt, model.new_state(), logits=None)
+        prefill.append(args.prompt_tokens / (time.perf_counter() - t0))
+        r = model.generate(prompt[:4], args.gen_tokens, temperature=0, stop_tokens=[])
+        decode.append(r.timings["decode_tokens_per_s"])
+    print(f"{os.path.basename(model.path)} on {model.info['device']}: {model.info['n_layer']} layers, "
+          f"n_embd {model.n_embd}, vocab {model.vocab_size}")
+    print(f"  prefill pp{args.prompt_tokens}: {np.median(prefill):10.1f} tokens/s (median of {args.repeats})")
+    print(f"  decode  tg{args.gen_tokens}: {np.median(decode):10.1f} tokens/s (greedy, GPU sampling)")
+
+
+def _convert(args) -> None:
+    from .convert import convert
+
+    out = convert(args.input, args.output, args.type, name=args.name, progress=sys.stderr.isatty())
+    print(f"wrote {out} ({out.stat().st_size:,d} bytes, {args.type})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rwkv-gpu", description="RWKV-7 on Vulkan GPUs")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("devices", help="list Vulkan devices")
-    info = sub.add_parser("info", help="devices, then a GGUF file's metadata and tensor table")
-    info.add_argument("model", nargs="?", help="GGUF file (default: $RWKV_GPU_MODEL or the shared tiny model)")
-    conv = sub.add_parser("convert", help="convert a .pth / .safetensors RWKV-7 checkpoint to GGUF")
+
+    def with_model(name: str, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("-m", "--model", help="GGUF file (default: $RWKV_GPU_MODEL or the embedded default model)")
+        p.add_argument("--device", help="device index or name (default: $RWKV_GPU_DEVICE or the best GPU)")
+        return p
+
+    sub.add_parser("devices", help="list Vulkan devices", description="list Vulkan devices")
+    info = with_model("info", "devices, then a model file's metadata and tensor table")
+    info.add_argument("path", nargs="?", help="GGUF file (same as --model)")
+    gen = with_model("generate", "generate text after a prompt, streamed to the terminal")
+    gen.add_argument("prompt", help="the prompt (\\n and other escapes work)")
+    _sampling_args(gen)
+    gen.add_argument("--stop", action="append", help="a stop string (repeatable)")
+    gen.add_argument("--no-echo", action="store_true", help="do not print the prompt first")
+    chat = with_model("chat", "chat in the World format (User: / Assistant:), one turn per input line")
+    _sampling_args(chat)
+    chat.add_argument("--system", help="text the conversation starts from")
+    emb = with_model("embed", "embed each non-empty line of a file (or stdin) into a .npy array")
+    emb.add_argument("input", nargs="?", help="text file, one item a line (default: stdin)")
+    emb.add_argument("-o", "--output", required=True, help="the .npy file to write ([lines, n_embd] float32)")
+    emb.add_argument("--pooling", default="last", choices=("last", "mean", "state"))
+    emb.add_argument("--normalize", action="store_true", help="unit-length vectors")
+    emb.add_argument("--batch-size", type=int, default=64)
+    emb.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")
+    bench = with_model("bench", "prefill and decode speed on random tokens")
+    bench.add_argument("-p", "--prompt-tokens", type=int, default=512)
+    bench.add_argument("-n", "--gen-tokens", type=int, default=128)
+    bench.add_argument("-r", "--repeats", type=int, default=3)
+    conv = sub.add_parser("convert", help="convert a .pth / .safetensors RWKV-7 checkpoint to GGUF",
+                          description="convert a .pth / .safetensors RWKV-7 checkpoint to GGUF")
     conv.add_argument("input", help="BlinkDL .pth, or .safetensors (BlinkDL or Hugging Face names)")
     conv.add_argument("-o", "--output", required=True, help="the GGUF file to write")
     conv.add_argument("--type", default="f16", choices=("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1"),
                       help="type of the big matrices (default f16)")
     conv.add_argument("--name", help="general.name (default: the input's file name)")
+    demo = with_model("demo", "the main job: generation, doc state and field analysis, with timings")
+    demo.add_argument("--seed", type=int, default=7, help="sampling seed of the generated paragraph")
     args = parser.parse_args(argv)
     try:
         if args.command == "devices":
             _print_devices()
         elif args.command == "info":
             _print_devices()
-            model = args.model or _default_model()
-            if model is None:
-                parser.error("no model given and no default model found")
-            _print_gguf(model)
+            _print_gguf(_model_path(args.path or args.model))
+        elif args.command == "generate":
+            _generate(args)
+        elif args.command == "chat":
+            _chat(args)
+        elif args.command == "embed":
+            _embed(args)
+        elif args.command == "bench":
+            _bench(args)
         elif args.command == "convert":
-            from .convert import convert
+            _convert(args)
+        elif args.command == "demo":
+            from .demo import run_demo
 
-            out = convert(args.input, args.output, args.type, name=args.name, progress=sys.stderr.isatty())
-            print(f"wrote {out} ({out.stat().st_size:,d} bytes, {args.type})")
-    except (Error, OSError, ValueError, KeyError) as e:
+            run_demo(_model_path(args.model), args.device, seed=args.seed)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    except (Error, OSError, ValueError, KeyError, TypeError) as e:
         if args.debug:
             raise
         print(f"rwkv-gpu: error: {e}", file=sys.stderr)
