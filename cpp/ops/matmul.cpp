@@ -12,6 +12,10 @@ namespace {
 
 constexpr uint32_t k_max_groups = 4;
 constexpr uint32_t k_matvec_tokens = 8;  // matmul.comp MATVEC handles up to 8 tokens per workgroup
+// Up to this many tokens MATVEC, beyond it 64 x 64 tiles. Measured on the H200 (2.9B F16, one
+// decode step of 64 sequences): tiles 108 ms, MATVEC workgroups of 8 tokens 157 ms (each reads
+// x once per weight row: 8 tokens cost 7x one token). Neither is good at 9..128 tokens yet.
+constexpr uint32_t k_matvec_max_tokens = 8;
 // matmul.comp MATVEC: on GPUs each row of a wide matrix (k >= 1024) is taken by 4 subgroups (at
 // most 128 invocations), so that few rows still fill the GPU; narrow ones (the LoRA up
 // projections) get one subgroup per row. CPU devices (lavapipe) pay per workgroup, not per idle
@@ -41,7 +45,7 @@ uint32_t float_offset(const vk::BufferRange& r, const char* what) {
 void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, const MatmulOptions& opt) {
   const auto& info = rec.device().info();
   const MatmulGroup& first = *pieces.front().g;
-  const bool matvec = T <= k_matvec_tokens;
+  const bool matvec = T <= k_matvec_max_tokens;
   const ShaderId shader =
       weight_variant(matvec ? std::span<const WeightVariant>(k_matvec_variants) : std::span<const WeightVariant>(k_matmul_tiled_variants),
                      first.w->type, "matmul");
