@@ -1,9 +1,11 @@
 #version 450
 // Y[t, m] = act_out(sum_k W[m, k] * act_in(X[t, k])) (+ Y[t, m] when accumulating), for the
 // groups in matmul_params.glsl. W stays in its GGUF type and is dequantized here (quant.glsl).
-// Two variants of this one source:
-//   MATVEC: few tokens (decode); each workgroup reads ROWS weight rows once for up to 8 tokens.
-//   TILED:  many tokens (prefill); 64x64 output tiles through shared memory.
+// Three variants of this one source:
+//   MATVEC:  one token (decode); each workgroup reads ROWS weight rows once.
+//   BATCHED: a few tokens (a decode batch); each subgroup takes a row for TT tokens whose inputs
+//            the workgroup stages in shared memory once for all its rows.
+//   TILED:   many tokens (prefill); 64x64 output tiles through shared memory.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 
@@ -30,67 +32,109 @@ void store(Group g, uint t, uint row, float acc) {
 #extension GL_KHR_shader_subgroup_arithmetic : require
 // ROWS rows per workgroup, each taken by gl_WorkGroupSize.x / ROWS invocations (whole subgroups)
 // that stride along k, two 8-element chunks per step so that several wide loads are in flight;
-// subgroupAdd, then one partial per subgroup through shared memory. TT (tokens per workgroup) is
-// a specialization constant so that every per-token array has a constant size and every loop a
-// constant trip count: they stay in registers.
+// subgroupAdd, then one partial per subgroup through shared memory.
 layout(constant_id = 1) const uint ROWS = 1;
-layout(constant_id = 2) const uint TT = 1;
 #define CHUNK 8u  // consecutive elements per dequant8: inside one block for every type
 
-shared float partials[gl_WorkGroupSize.x][TT];
+shared float partials[gl_WorkGroupSize.x];
 
-void accumulate(Group g, uint base, uint k0, uint t0, inout float acc[TT]) {
+float chunk_dot(Group g, uint base, uint k0) {
   float wv[CHUNK];
   if (k0 + CHUNK <= g.k) {
     dequant8(base, k0, wv);
   } else {
     for (uint e = 0u; e < CHUNK; ++e) wv[e] = k0 + e < g.k ? dequant(base + ((k0 + e) / QK) * QBYTES, (k0 + e) % QK) : 0.0;
   }
-  for (uint t = 0u; t < TT; ++t) {
-    // Tokens past the batch (the last workgroup of a ragged T) read the last row; never stored.
-    const uint xb = g.x_offset + min(t0 + t, p.T - 1u) * g.k + k0;
-    float xv[CHUNK];
-    if ((xb & 3u) == 0u && k0 + CHUNK <= g.k) {  // two 16-byte loads instead of eight 4-byte ones
-      const vec4 lo = x_quads[xb >> 2], hi = x_quads[(xb >> 2) + 1u];
-      xv = float[CHUNK](lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w);
-    } else {
-      for (uint e = 0u; e < CHUNK; ++e) xv[e] = k0 + e < g.k ? x[xb + e] : 0.0;
-    }
-    for (uint e = 0u; e < CHUNK; ++e) acc[t] += wv[e] * activate_in(xv[e], g.act_in);
+  const uint xb = g.x_offset + k0;
+  float xv[CHUNK];
+  if ((xb & 3u) == 0u && k0 + CHUNK <= g.k) {  // two 16-byte loads instead of eight 4-byte ones
+    const vec4 lo = x_quads[xb >> 2], hi = x_quads[(xb >> 2) + 1u];
+    xv = float[CHUNK](lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w);
+  } else {
+    for (uint e = 0u; e < CHUNK; ++e) xv[e] = k0 + e < g.k ? x[xb + e] : 0.0;
   }
+  float acc = 0.0;
+  for (uint e = 0u; e < CHUNK; ++e) acc += wv[e] * activate_in(xv[e], g.act_in);
+  return acc;
 }
 
 void main() {
   const Group g = p.groups[gl_WorkGroupID.z];
-  const uint t0 = gl_WorkGroupID.y * TT;
   const uint per_row = gl_WorkGroupSize.x / ROWS;
   const uint r = gl_LocalInvocationID.x / per_row, lane = gl_LocalInvocationID.x % per_row;
   const uint row = gl_WorkGroupID.x * ROWS + r;
-  float acc[TT];
-  for (uint t = 0u; t < TT; ++t) acc[t] = 0.0;
+  float acc = 0.0;
   if (row < g.m) {
     const uint base = g.w_offset + row * ((g.k / QK) * QBYTES);
     const uint step = per_row * CHUNK;
     uint k0 = lane * CHUNK;
-    for (; k0 + step < g.k; k0 += 2u * step) {
-      accumulate(g, base, k0, t0, acc);
-      accumulate(g, base, k0 + step, t0, acc);
-    }
-    if (k0 < g.k) accumulate(g, base, k0, t0, acc);
+    for (; k0 + step < g.k; k0 += 2u * step) acc += chunk_dot(g, base, k0) + chunk_dot(g, base, k0 + step);
+    if (k0 < g.k) acc += chunk_dot(g, base, k0);
   }
-  for (uint t = 0u; t < TT; ++t) {
-    const float s = subgroupAdd(acc[t]);
-    if (subgroupElect()) partials[gl_SubgroupID][t] = s;
-  }
+  const float s = subgroupAdd(acc);
+  if (subgroupElect()) partials[gl_SubgroupID] = s;
   barrier();
   // The first invocation of each row adds its subgroups' partials.
   if (lane == 0u && row < g.m) {
     const uint first = (r * per_row) / gl_SubgroupSize, count = per_row / gl_SubgroupSize;
-    for (uint t = 0u; t < TT; ++t) {
-      float sum = 0.0;
-      for (uint i = 0u; i < count; ++i) sum += partials[first + i][t];
-      if (t0 + t < p.T) store(g, t0 + t, row, sum);
+    float sum = 0.0;
+    for (uint i = 0u; i < count; ++i) sum += partials[first + i];
+    store(g, 0u, row, sum);
+  }
+}
+
+#elif defined(BATCHED)
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+// One subgroup per row; the workgroup stages the TT tokens' inputs for a stretch of k in shared
+// memory (activated once) and every row of the workgroup reads them from there. (Tried on the
+// H200: 4 rows per subgroup and 2 chunks per stage were slower: too few workgroups.)
+layout(constant_id = 1) const uint LANES = 32;  // invocations per row: the subgroup size
+layout(constant_id = 2) const uint TT = 1;      // tokens per workgroup
+#define CHUNK 8u
+const uint KQ = LANES * CHUNK / 4u;  // quads of k per stage: one chunk per invocation
+shared vec4 xs[TT * KQ];
+
+void main() {
+  const Group g = p.groups[gl_WorkGroupID.z];
+  const uint t0 = gl_WorkGroupID.y * TT;
+  const uint lane = gl_LocalInvocationID.x % LANES;
+  const uint row = gl_WorkGroupID.x * (gl_WorkGroupSize.x / LANES) + gl_LocalInvocationID.x / LANES;
+  const uint base = g.w_offset + row * ((g.k / QK) * QBYTES);
+  float acc[TT];
+  for (uint t = 0u; t < TT; ++t) acc[t] = 0.0;
+  for (uint kt = 0u; kt < g.k; kt += 4u * KQ) {
+    for (uint i = gl_LocalInvocationID.x; i < TT * KQ; i += gl_WorkGroupSize.x) {
+      const uint t = t0 + i / KQ, k = kt + 4u * (i % KQ);
+      vec4 v = vec4(0.0);
+      if (t < p.T) {
+        const uint xb = g.x_offset + t * g.k + k;
+        if ((xb & 3u) == 0u && k + 4u <= g.k) {
+          v = x_quads[xb >> 2];
+        } else {
+          for (uint e = 0u; e < 4u; ++e) v[e] = k + e < g.k ? x[xb + e] : 0.0;
+        }
+        for (uint e = 0u; e < 4u; ++e) v[e] = k + e < g.k ? activate_in(v[e], g.act_in) : 0.0;
+      }
+      xs[i] = v;
     }
+    barrier();
+    const uint k0 = kt + lane * CHUNK;
+    if (row < g.m && k0 < g.k) {
+      float wv[CHUNK];
+      if (k0 + CHUNK <= g.k) {
+        dequant8(base, k0, wv);
+      } else {
+        for (uint e = 0u; e < CHUNK; ++e) wv[e] = k0 + e < g.k ? dequant(base + ((k0 + e) / QK) * QBYTES, (k0 + e) % QK) : 0.0;
+      }
+      const vec4 w_lo = vec4(wv[0], wv[1], wv[2], wv[3]), w_hi = vec4(wv[4], wv[5], wv[6], wv[7]);
+      for (uint t = 0u; t < TT; ++t) acc[t] += dot(w_lo, xs[t * KQ + 2u * lane]) + dot(w_hi, xs[t * KQ + 2u * lane + 1u]);
+    }
+    barrier();
+  }
+  for (uint t = 0u; t < TT; ++t) {
+    const float s = subgroupAdd(acc[t]);
+    if (lane == 0u && row < g.m && t0 + t < p.T) store(g, t0 + t, row, s);
   }
 }
 

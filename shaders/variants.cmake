@@ -5,6 +5,7 @@ set(RWKV_WEIGHT_TYPES F32:0 F16:1 BF16:30 Q4_0:2 Q4_1:3 Q5_0:6 Q5_1:7 Q8_0:8 Q4_
 
 rwkv_add_weight_shader(get_rows get_rows.comp)
 rwkv_add_weight_shader(matvec matmul.comp MATVEC)
+rwkv_add_weight_shader(matmul_batched matmul.comp BATCHED)
 rwkv_add_weight_shader(matmul_tiled matmul.comp TILED)
 
 rwkv_add_shader(layer_norm layer_norm.comp)

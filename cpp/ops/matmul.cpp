@@ -11,11 +11,11 @@ namespace rwkv::ops {
 namespace {
 
 constexpr uint32_t k_max_groups = 4;
-constexpr uint32_t k_matvec_tokens = 8;  // matmul.comp MATVEC handles up to 8 tokens per workgroup
-// Up to this many tokens MATVEC, beyond it 64 x 64 tiles. Measured on the H200 (2.9B F16, one
-// decode step of 64 sequences): tiles 108 ms, MATVEC workgroups of 8 tokens 157 ms (each reads
-// x once per weight row: 8 tokens cost 7x one token). Neither is good at 9..128 tokens yet.
-constexpr uint32_t k_matvec_max_tokens = 8;
+// matmul.comp BATCHED, for 2 .. k_batched_max_tokens tokens (decode batches): up to 16 tokens per
+// workgroup. Beyond that, 64 x 64 tiles; on the H200 (2.9B F16, a decode step of 64 sequences)
+// the tiles took 108 ms (too few workgroups), MATVEC with 8 tokens per workgroup 157 ms.
+constexpr uint32_t k_batched_tokens = 16;
+constexpr uint32_t k_batched_max_tokens = 64;
 // matmul.comp MATVEC: on GPUs each row of a wide matrix (k >= 1024) is taken by 4 subgroups (at
 // most 128 invocations), so that few rows still fill the GPU; narrow ones (the LoRA up
 // projections) get one subgroup per row. CPU devices (lavapipe) pay per workgroup, not per idle
@@ -45,19 +45,29 @@ uint32_t float_offset(const vk::BufferRange& r, const char* what) {
 void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, const MatmulOptions& opt) {
   const auto& info = rec.device().info();
   const MatmulGroup& first = *pieces.front().g;
-  const bool matvec = T <= k_matvec_max_tokens;
-  const ShaderId shader =
-      weight_variant(matvec ? std::span<const WeightVariant>(k_matvec_variants) : std::span<const WeightVariant>(k_matmul_tiled_variants),
-                     first.w->type, "matmul");
+  enum class Kind { Matvec, Batched, Tiled };
+  const Kind kind = T <= 1 ? Kind::Matvec : T <= k_batched_max_tokens ? Kind::Batched : Kind::Tiled;
+  const auto& variants = kind == Kind::Matvec    ? std::span<const WeightVariant>(k_matvec_variants)
+                         : kind == Kind::Batched ? std::span<const WeightVariant>(k_matmul_batched_variants)
+                                                 : std::span<const WeightVariant>(k_matmul_tiled_variants);
+  const ShaderId shader = weight_variant(variants, first.w->type, "matmul");
   const bool cpu = info.type == "cpu";
   uint32_t max_k = 0;
   for (const auto& p : pieces) max_k = std::max(max_k, p.g->w->cols);
   const uint32_t per_row = cpu || max_k < 1024 ? info.subgroup_size : std::min(128u, 4 * info.subgroup_size);
   const uint32_t matvec_rows = cpu ? 16 : std::max(1u, 128 / per_row);
-  // Tokens per workgroup: a specialization constant, so per-token arrays stay in registers.
-  const uint32_t tokens_per_group = std::min(T, k_matvec_tokens);
-  const auto& pipeline = matvec ? rec.device().pipeline({shader, 3, sizeof(Push), {per_row * matvec_rows, matvec_rows, tokens_per_group}})
-                                : rec.device().pipeline({shader, 3, sizeof(Push), {256}});
+  // BATCHED: one subgroup per row, 256 invocations where the device allows; its staged inputs
+  // take tokens x subgroup x 32 bytes of shared memory (16 KiB at 16 x 32: Vulkan's minimum).
+  // Tokens per workgroup are a specialization constant, so per-token arrays stay in registers.
+  const uint32_t batched_group = std::min(256u, info.max_workgroup_invocations) / info.subgroup_size * info.subgroup_size;
+  const uint32_t batched_rows = batched_group / info.subgroup_size;
+  uint32_t batched_tokens = std::min(T, k_batched_tokens);
+  while (batched_tokens > 1 && batched_tokens * info.subgroup_size * 32 > info.max_compute_shared_memory_size) --batched_tokens;
+  const auto& pipeline =
+      kind == Kind::Matvec    ? rec.device().pipeline({shader, 3, sizeof(Push), {per_row * matvec_rows, matvec_rows}})
+      : kind == Kind::Batched ? rec.device().pipeline({shader, 3, sizeof(Push),
+                                                       {batched_group, info.subgroup_size, batched_tokens}})
+                              : rec.device().pipeline({shader, 3, sizeof(Push), {256}});
   // The weight binding spans the pieces' rows, starting at an aligned offset.
   const uint64_t align = info.min_storage_buffer_offset_alignment;
   uint64_t lo = UINT64_MAX, hi = 0;
@@ -81,8 +91,10 @@ void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, cons
                       uint32_t(p.g->act_in)};
     max_rows = std::max(max_rows, p.row_count);
   }
-  const uint32_t gx = matvec ? (max_rows + matvec_rows - 1) / matvec_rows : (max_rows + k_tile - 1) / k_tile;
-  const uint32_t gy = matvec ? (T + tokens_per_group - 1) / tokens_per_group : (T + k_tile - 1) / k_tile;
+  const uint32_t rows_per_group = kind == Kind::Matvec ? matvec_rows : kind == Kind::Batched ? batched_rows : k_tile;
+  const uint32_t tokens_per_group = kind == Kind::Matvec ? 1 : kind == Kind::Batched ? batched_tokens : k_tile;
+  const uint32_t gx = (max_rows + rows_per_group - 1) / rows_per_group;
+  const uint32_t gy = (T + tokens_per_group - 1) / tokens_per_group;
   const vk::BufferRange weights{first.w->data.buffer, lo, hi - lo};
   // X and Y are bound whole; offsets travel in the push block.
   const vk::BufferRange x{first.x.buffer}, y{first.y.buffer};

@@ -1,7 +1,7 @@
 // The grouped matrix products (matvec and tiled variants) against Eigen in double precision on the
 // CPU-dequantized weights, at awkward sizes, with activations, accumulation and several groups.
-// Up to 8 tokens run as matvec workgroups, more as 64 x 64 tiles (one tile row for T = 9, several
-// for T = 67 .. 133).
+// One token runs as MATVEC, 2 .. 64 as BATCHED (T = 2, 3, 5, 8, 9, and 40: three workgroups of
+// at most 16 tokens), more as 64 x 64 tiles (T = 67 .. 133).
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
@@ -101,7 +101,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{GgmlType::BF16, 19, 64, 9}, Case{GgmlType::Q8_0, 65, 1024, 2}, Case{GgmlType::Q4_0, 31, 96, 70},
                       Case{GgmlType::Q5_1, 17, 160, 5}, Case{GgmlType::Q4_K, 29, 512, 1}, Case{GgmlType::Q5_K, 3, 256, 67},
                       Case{GgmlType::Q6_K, 41, 1280, 8}, Case{GgmlType::F16, 45, 256, 133},
-                      Case{GgmlType::Q8_0, 70, 128, 131}, Case{GgmlType::Q4_K, 9, 256, 129}),
+                      Case{GgmlType::Q8_0, 70, 128, 131}, Case{GgmlType::Q4_K, 9, 256, 129}, Case{GgmlType::F16, 77, 2112, 40},
+                      Case{GgmlType::Q6_K, 13, 256, 40}),
     [](const auto& info) {
       const Case& c = info.param;
       return std::string(gguf::type_name(c.type)) + "_" + std::to_string(c.rows) + "x" + std::to_string(c.cols) + "_T" +

@@ -27,6 +27,12 @@ def tiny(tiny_gguf):
     return rwkv_gpu.Model(tiny_gguf)
 
 
+@pytest.fixture(scope="module")
+def default_model():
+    """The embedded default model: trained, byte-level, 3 heads."""
+    return rwkv_gpu.Model(rwkv_gpu.default_model_path())
+
+
 def reference_probs(logits, temperature=1.0, top_p=1.0, top_k=0, occurrence=None, presence=0.0, frequency=0.0):
     """rwkv.utils.PIPELINE.sample_logits (CPU branch) after the pipeline's penalties, in float64.
     top_p = 1 means no cutoff (the pipeline's cumsum may never reach exactly 1)."""
@@ -69,9 +75,9 @@ def blank_weight(model):
     return lambda t: 0.0 if model.tokenizer.token_bytes(t).decode("latin-1") in " \t0123456789" else 1.0
 
 
-@pytest.mark.parametrize("which", ["tiny", "world"])
-def test_greedy_equals_argmax_of_run(which, tiny, world_model):
-    model = tiny if which == "tiny" else world_model
+@pytest.mark.parametrize("which", ["tiny", "world", "default"])
+def test_greedy_equals_argmax_of_run(which, tiny, world_model, default_model):
+    model = {"tiny": tiny, "world": world_model, "default": default_model}[which]
     prompt = model.tokenizer.encode("The quick brown fox jumps")
     out = model.generate(prompt, 40, temperature=0, stop_tokens=[], return_logits=True)
     assert out.tokens == greedy_reference(model, prompt, 40)
@@ -189,8 +195,8 @@ def test_text_layer_on_split_characters(world_model):
     assert all("\ufffd" not in p for p in pieces) and t.stopped
 
 
-def test_batch_equals_solo_runs(world_model, tiny):
-    for m in (world_model, tiny):
+def test_batch_equals_solo_runs(world_model, default_model):
+    for m in (world_model, default_model):
         prompts = ["a", "The quick brown fox", "x" * 70, "Once upon a time there was"]
         settings = dict(temperature=[0.0, 1.0, 0.8, 1.2], top_p=[1.0, 0.9, 0.7, 1.0], top_k=[0, 0, 20, 5],
                         presence_penalty=[0.0, 0.3, 0.0, 0.5], frequency_penalty=[0.0, 0.2, 0.0, 0.5])

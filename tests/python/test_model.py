@@ -172,3 +172,20 @@ def test_info(tiny):
     assert info["lora_ranks"] == {"decay": 32, "iclr": 32, "value": 32, "gate": 32}
     assert info["weight_types"] == [("F32", 342)]
     assert info["gpu_bytes"] > 3_000_000
+
+
+def test_default_model_multi_head_against_reference():
+    """The embedded default model (3 heads of 64, trained: real activations, not random ones):
+    300 bytes as one prefill (two 256-token chunks) and token by token."""
+    path = rwkv_gpu.default_model_path()
+    text = ("And God said, Let the waters under the heaven be gathered together unto one place, and let the dry "
+            "land appear: and it was so. And God called the dry land Earth; and the gathering together of the "
+            "waters called he Seas: and God saw that it was good. And the evening and the morning were the third.")
+    tokens = list(text.encode())
+    assert len(tokens) > 256
+    model = rwkv_gpu.Model(path)
+    assert model.info["n_head"] >= 2
+    prefill = _check(path, tokens)
+    state = model.new_state()
+    stepped = np.stack([model.run([t], state) for t in tokens[:40]])
+    np.testing.assert_allclose(stepped, prefill[:40], rtol=0, atol=1e-5 * max(1.0, float(np.abs(prefill).max())))
