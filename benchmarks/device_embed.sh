@@ -6,7 +6,7 @@ set -euo pipefail
 OUT=${OUT:-/tmp/out}
 SIZES=${SIZES:-"0.1b 2.9b"}
 DTYPE=${DTYPE:-f16}
-source benchmarks/device_setup.sh
+BUILD_PACKAGE=1 source benchmarks/device_setup.sh
 for size in $SIZES; do
   python3 benchmarks/make_model.py --size "$size" --dtype "$DTYPE" --out "/tmp/$size.gguf"
   python3 benchmarks/embed_bench.py "/tmp/$size.gguf" | sed "s|/tmp/$size.gguf|$size-$DTYPE|" | tee -a "$OUT/embed.jsonl"

@@ -7,7 +7,7 @@ set -euo pipefail
 OUT=${OUT:-/tmp/out}
 SIZES=${SIZES:-"0.1b 1.5b 2.9b"}
 DTYPE=${DTYPE:-f16}
-source benchmarks/device_setup.sh
+BUILD_PACKAGE=1 source benchmarks/device_setup.sh
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$OUT/gpu.txt" || true
 for size in $SIZES; do
   python3 benchmarks/make_model.py --size "$size" --dtype "$DTYPE" --out "/tmp/$size.gguf"

@@ -8,12 +8,7 @@ OUT=${OUT:-/tmp/out}
 SIZES=${SIZES:-"0.1b 1.5b 2.9b"}
 DTYPES=${DTYPES:-"f16 q8_0 q4_k"}
 REPS=${REPS:-5}
-for f in .gl/*.deb; do dpkg -x "$f" /; done
-ldconfig
-icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-[ -f "$icd" ] && export VK_DRIVER_FILES=$icd
-python3 -m pip install -q --upgrade --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl
-export PYTHONPATH=/tmp/site
+source benchmarks/device_setup.sh
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.memory --format=csv | tee "$OUT/gpu.txt"
 BENCH=.bench/rwkv-gpu-bench
 $BENCH devices | tee "$OUT/devices.json"

@@ -207,6 +207,10 @@ def main() -> None:
     ap.add_argument("--embd", type=int, default=192)
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--check", metavar="LOSS_JSON",
+                    help="reproducibility check: rerun the first --check-steps steps and compare their losses "
+                         "with this recorded loss.json (nothing is written)")
+    ap.add_argument("--check-steps", type=int, default=200)
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -238,7 +242,7 @@ def main() -> None:
         return x[:, :-1], x[:, 1:]
 
     curve, t0 = [], time.time()
-    for step in range(args.steps):
+    for step in range(args.check_steps if args.check else args.steps):
         for group in opt.param_groups:
             group["lr"] = lr_at(step)
         x, y = batch(0, split, args.batch)
@@ -252,6 +256,13 @@ def main() -> None:
             print(f"step {step:5d}  loss {np.mean(curve[-100:]):.4f}  lr {lr_at(step):.2e}  {time.time() - t0:7.1f}s",
                   flush=True)
     train_seconds = time.time() - t0
+    if args.check:
+        recorded = json.loads(Path(args.check).read_text())["loss_curve"][:len(curve)]
+        diff = np.abs(np.array(curve) - np.array(recorded))
+        window = lambda c, i: float(np.mean(c[max(0, i - 50):i]))  # noqa: E731
+        print(f"reproducibility: {len(curve)} steps, max |loss - recorded| {diff.max():.4f}, mean {diff.mean():.5f}; "
+              f"mean of the last 50: {window(curve, len(curve)):.4f} now vs {window(recorded, len(curve)):.4f} recorded")
+        return
 
     model.eval()
     with torch.no_grad():
