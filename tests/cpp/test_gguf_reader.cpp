@@ -29,6 +29,7 @@ TEST(GGUFReader, TruncatedCopyRaisesGGUFError) {
   const auto src = test::shared_model("tiny-rwkv7-834K-F32.gguf");
   std::ifstream in(src, std::ios::binary);
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 5000u) << "test data missing: " << src;
   const auto path = std::filesystem::temp_directory_path() / "rwkv_gpu_truncated.gguf";
   for (size_t cut : {size_t(0), size_t(3), size_t(7), size_t(23), size_t(100), size_t(5000), bytes.size() - 1}) {
     std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(cut));
