@@ -108,3 +108,12 @@ def test_demo_runs_every_stage(tiny_gguf):
 def test_bad_model_argument_is_one_line(tmp_path):
     out = rwkv_gpu_cli("generate", "-m", str(tmp_path / "missing.gguf"), "hi")
     assert out.returncode == 1 and out.stderr.startswith("rwkv-gpu: error:") and "Traceback" not in out.stderr
+
+
+def test_default_model_when_none_is_given():
+    out = rwkv_gpu_cli("info")
+    assert out.returncode == 0, out.stderr
+    assert "rwkv7-kjv-4x192-F16.gguf" in out.stdout and "general.architecture" in out.stdout
+    gen = rwkv_gpu_cli("generate", "And God said", "-n", "30", "--temperature", "0", "--no-echo")
+    assert gen.returncode == 0, gen.stderr
+    assert " " in gen.stdout and gen.stdout.isascii()  # byte-level KJV English, greedy
