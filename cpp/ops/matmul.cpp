@@ -12,8 +12,9 @@ namespace {
 
 constexpr uint32_t k_max_groups = 4;
 // matmul.comp BATCHED, for 2 .. k_batched_max_tokens tokens (decode batches): up to 16 tokens per
-// workgroup. Beyond that, 64 x 64 tiles; on the H200 (2.9B F16, a decode step of 64 sequences)
-// the tiles took 108 ms (too few workgroups), MATVEC with 8 tokens per workgroup 157 ms.
+// workgroup (32 was slower: 188 ms instead of 100 for the step below). Beyond that, 64 x 64 tiles;
+// on the H200 (2.9B F16, a decode step of 64 sequences) the tiles took 108 ms (too few
+// workgroups), MATVEC with 8 tokens per workgroup 157 ms.
 constexpr uint32_t k_batched_tokens = 16;
 constexpr uint32_t k_batched_max_tokens = 64;
 // matmul.comp MATVEC: on GPUs each row of a wide matrix (k >= 1024) is taken by 4 subgroups (at
