@@ -45,7 +45,7 @@ void Scheduler::admit(Slot& slot, uint32_t index, uint64_t id, Request request) 
   if (slot.request.state)
     state_->copy_slot(*slot.request.state, 0, index);
   else
-    state_->copy_slot(*model_->new_state(), 0, index);  // zeros
+    state_->reset_slot(index);
   sampler_.reset_slot(index);
   ++running_;
 }

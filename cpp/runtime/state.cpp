@@ -17,6 +17,14 @@ void State::reset() {
   rec.submit().wait();
 }
 
+void State::reset_slot(uint32_t slot) {
+  if (slot >= slots_) throw InvalidArgument("[State] slot out of range");
+  const uint64_t bytes = floats_per_slot_ * 4;
+  vk::Recorder rec(device_);
+  rec.fill({buffer_, slot * bytes, bytes}, 0u);
+  rec.submit().wait();
+}
+
 std::shared_ptr<State> State::clone() const {
   auto copy = std::make_shared<State>(device_, fingerprint_, floats_per_slot_, slots_);
   vk::Recorder rec(device_);

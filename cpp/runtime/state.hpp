@@ -19,6 +19,7 @@ class State {
   uint32_t slots() const { return slots_; }
 
   void reset();  // all zeros, as a fresh state
+  void reset_slot(uint32_t slot);  // one slot to zeros
   std::shared_ptr<State> clone() const;
   // GPU copies of slot `src_slot` of `src` into slots [dst_first, dst_first + count) of this
   // state, in one submission.

@@ -12,6 +12,7 @@ from scipy import stats
 
 import rwkv_gpu
 from rwkv_gpu.testing import random_model
+from threads import run_in_threads
 
 
 @pytest.fixture(scope="module")
@@ -285,3 +286,12 @@ def test_bad_arguments(world_model, tiny):
         m.generate_batch(["a", "b"], temperature=[1.0])
     with pytest.raises(ValueError):
         m.batcher().submit("x").result  # noqa: B018  (not done yet)
+
+
+def test_threads_generate_on_one_model(world_model):
+    """Several threads generating on one model at once: each gets its solo result."""
+    m = world_model
+    prompts = [f"thread {i} says" for i in range(4)]
+    solo = [m.generate(p, 12, seed=i, stop_tokens=[]).tokens for i, p in enumerate(prompts)]
+    got = run_in_threads(lambda i: m.generate(prompts[i], 12, seed=i, stop_tokens=[]).tokens, 4)
+    assert got == solo
