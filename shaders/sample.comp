@@ -81,6 +81,23 @@ void workgroup_argmax(float value, uint index, out float best, out uint best_ind
   barrier();
 }
 
+// The 17 bucket sums of a search pass over the workgroup, with one round of shared memory.
+// Assumes subgroups of at least 4 invocations.
+shared float s_bucket[17u * (WG / 4u)];
+
+void workgroup_sum17(inout float v[17]) {
+  for (uint j = 0u; j < 17u; ++j) v[j] = subgroupAdd(v[j]);
+  if (subgroupElect())
+    for (uint j = 0u; j < 17u; ++j) s_bucket[gl_SubgroupID * 17u + j] = v[j];
+  barrier();
+  for (uint j = 0u; j < 17u; ++j) {
+    float total = 0.0;
+    for (uint i = 0u; i < gl_NumSubgroups; ++i) total += s_bucket[i * 17u + j];
+    v[j] = total;
+  }
+  barrier();
+}
+
 uint pcg(uint v) {
   const uint state = v * 747796405u + 2891336453u;
   const uint word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
@@ -96,18 +113,16 @@ uint search_threshold(float m, float inv_z, bool by_mass, float target) {
     const uint step = max(1u, (hi - lo) / 16u);
     // bucket j < 16 holds probabilities in [lo + j*step, lo + (j+1)*step) (the last one up to hi),
     // bucket 16 those >= hi
-    vec4 acc[5] = vec4[5](vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
+    float tail[17];
+    for (uint j = 0u; j < 17u; ++j) tail[j] = 0.0;
     for (uint v = tid; v < p.V; v += WG) {
       const uint bits = floatBitsToUint(exp(penalized(v) - m) * inv_z);
       if (bits < lo) continue;
-      const uint j = bits >= hi ? 16u : min(15u, (bits - lo) / step);
-      acc[j >> 2u][j & 3u] += by_mass ? uintBitsToFloat(bits) : 1.0;
+      const uint bucket = bits >= hi ? 16u : min(15u, (bits - lo) / step);
+      const float w = by_mass ? uintBitsToFloat(bits) : 1.0;
+      for (uint j = 0u; j < 17u; ++j) tail[j] += j == bucket ? w : 0.0;  // constant indices: registers
     }
-    float tail[17];
-    for (uint k = 0u; k < 5u; ++k) {
-      const vec4 s = workgroup_sum(acc[k]);
-      for (uint c = 0u; c < 4u && 4u * k + c < 17u; ++c) tail[4u * k + c] = s[c];
-    }
+    workgroup_sum17(tail);
     for (int j = 15; j >= 0; --j) tail[j] += tail[j + 1];
     uint best = 0u;
     for (uint j = 1u; j < 16u && lo + j * step < hi; ++j)
