@@ -50,8 +50,8 @@ void Scheduler::admit(Slot& slot, uint32_t index, uint64_t id, Request request) 
   ++running_;
 }
 
-void Scheduler::release(Slot& slot, uint32_t index, std::vector<Event>& events) {
-  if (slot.request.state) slot.request.state->copy_slot(*state_, index, 0);
+void Scheduler::release(Slot& slot, uint32_t index, std::vector<Event>& events, bool hand_back) {
+  if (hand_back && slot.request.state) slot.request.state->copy_slot(*state_, index, 0);
   events.push_back({slot.id, -1, slot.finish, {}});
   slot = Slot{};
   --running_;
@@ -64,7 +64,7 @@ std::vector<Event> Scheduler::step() {
   // Requests cancelled or finished while their last token is still to run.
   for (uint32_t i = 0; i < slots_.size(); ++i) {
     Slot& s = slots_[i];
-    if (s.phase == Phase::Prefill && s.finish == Finish::Cancelled) release(s, i, events);
+    if (s.phase == Phase::Prefill && s.finish == Finish::Cancelled) release(s, i, events, false);
     if (s.phase == Phase::Decode && s.finish != Finish::None) {
       if (s.request.state)
         s.phase = Phase::FeedLast;

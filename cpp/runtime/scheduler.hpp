@@ -21,7 +21,8 @@ struct Request {
   uint32_t max_tokens = 256;
   std::vector<uint32_t> stop_tokens;  // drawing one ends the request (the token is reported)
   // Optional: the sequence starts from slot 0 of this state and, when it finishes, the state gets
-  // the result: the prompt and every generated token consumed.
+  // the result: the prompt and every generated token consumed (unchanged if the request is
+  // cancelled before its prompt has run).
   std::shared_ptr<State> state;
   bool keep_logits = false;  // report the logits each token was drawn from
 };
@@ -61,7 +62,9 @@ class Scheduler {
     Finish finish = Finish::None;
   };
   void admit(Slot& slot, uint32_t index, uint64_t id, Request request);
-  void release(Slot& slot, uint32_t index, std::vector<Event>& events);
+  // Frees a slot and reports the request finished; `hand_back` copies the slot into the request's
+  // state (not for a prompt cancelled halfway: the caller's state stays as it was).
+  void release(Slot& slot, uint32_t index, std::vector<Event>& events, bool hand_back = true);
 
   std::shared_ptr<Model> model_;
   std::shared_ptr<State> state_;

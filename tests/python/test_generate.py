@@ -295,3 +295,18 @@ def test_threads_generate_on_one_model(world_model):
     solo = [m.generate(p, 12, seed=i, stop_tokens=[]).tokens for i, p in enumerate(prompts)]
     got = run_in_threads(lambda i: m.generate(prompts[i], 12, seed=i, stop_tokens=[]).tokens, 4)
     assert got == solo
+
+
+def test_cancel_before_the_prompt_ran_leaves_the_state(world_model):
+    m = world_model
+    state = m.new_state()
+    m.run("context", state, logits=None)
+    before = m.back_state(state).copy()
+    b = m.batcher(max_batch=1)
+    req = b.submit("x " * 400, 5, state=state, stop_tokens=[])  # longer than one step's 256 tokens
+    b.step()  # the first piece of the prompt runs
+    req.cancel()
+    for _ in b:
+        pass
+    assert req.finish_reason == "cancelled" and req.tokens == []
+    np.testing.assert_array_equal(m.back_state(state), before)
