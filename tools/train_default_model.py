@@ -6,7 +6,7 @@ Corpus: the King James Version of the Bible from Debian's ``bible-kjv`` package 
 It is read through the package's ``bible`` program, so it needs no network beyond apt::
 
     apt-get install bible-kjv
-    python tools/train_default_model.py --out build/default-model     # about 40 min on 2 cores
+    python tools/train_default_model.py --out build/default-model     # about 36 min on 2 idle cores
 
 The export step runs ``python -m rwkv_gpu convert``: build the package first (``make build``).
 
