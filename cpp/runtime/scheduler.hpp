@@ -48,7 +48,6 @@ class Scheduler {
   uint32_t running() const { return running_; }
   size_t waiting() const { return waiting_.size(); }
   uint32_t max_batch() const { return uint32_t(slots_.size()); }
-  const std::shared_ptr<Model>& model() const { return model_; }
 
  private:
   enum class Phase { Free, Prefill, Decode, FeedLast };

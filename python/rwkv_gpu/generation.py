@@ -63,14 +63,9 @@ class Sampling:
     seed: int | None = None
 
     def check(self) -> None:
-        if not (self.temperature >= 0 and np.isfinite(self.temperature)):
-            raise ValueError(f"temperature must be a finite number >= 0, not {self.temperature}")
-        if not 0 < self.top_p <= 1:
-            raise ValueError(f"top_p must be in (0, 1], not {self.top_p}")
+        """What the engine cannot be handed at all (it checks the ranges of the rest itself)."""
         if int(self.top_k) != self.top_k or self.top_k < 0:
             raise ValueError(f"top_k must be an integer >= 0, not {self.top_k}")
-        if not 0 <= self.penalty_decay <= 1:
-            raise ValueError(f"penalty_decay must be in [0, 1], not {self.penalty_decay}")
         if self.seed is not None and not 0 <= int(self.seed) < 2**64:
             raise ValueError("seed must be an integer in [0, 2**64)")
 
