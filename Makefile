@@ -18,7 +18,7 @@ build: deps
 	CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) $(PIP_BUILD)
 
 test-cpp: build
-	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) -LE gpu
 
 test-python: build
 	RWKV_GPU_VALIDATION=1 $(PYTHON) -m pytest -q tests/python

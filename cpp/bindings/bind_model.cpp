@@ -61,17 +61,21 @@ void bind_model(py::module_& m) {
 
   py::class_<runtime::Model, std::shared_ptr<runtime::Model>>(m, "Model")
       .def(py::init([](const std::filesystem::path& path, const std::string& device, std::function<void(uint64_t, uint64_t)> progress,
-                       uint32_t chunk_tokens) {
+                       uint32_t chunk_tokens, const std::optional<std::string>& precision) {
              // Progress callbacks re-take the GIL; the load itself runs without it.
              model::ProgressFn fn;
              if (progress) fn = [progress](uint64_t done, uint64_t total) {
                py::gil_scoped_acquire gil;
                progress(done, total);
              };
+             // None: the engine's default precision.
+             const auto p = precision ? std::optional(ops::parse_precision(*precision)) : std::nullopt;
              py::gil_scoped_release release;
-             return std::make_shared<runtime::Model>(path, device, fn, chunk_tokens);
+             return p ? std::make_shared<runtime::Model>(path, device, fn, chunk_tokens, *p)
+                      : std::make_shared<runtime::Model>(path, device, fn, chunk_tokens);
            }),
-           py::arg("path"), py::arg("device") = "", py::arg("progress") = nullptr, py::arg("chunk_tokens") = 256)
+           py::arg("path"), py::arg("device") = "", py::arg("progress") = nullptr, py::arg("chunk_tokens") = 256,
+           py::arg("precision") = py::none())
       .def_property_readonly("id", &runtime::Model::id)
       .def_property_readonly("tokenizer", [](const runtime::Model& model) {
         return std::const_pointer_cast<WorldTokenizer>(model.tokenizer());
@@ -96,6 +100,7 @@ void bind_model(py::module_& m) {
         d["fingerprint"] = i.fingerprint;
         d["device"] = i.device_name;
         d["load_seconds"] = i.load_seconds;
+        d["precision"] = ops::precision_name(i.precision);
         return d;
       })
       .def("set_profiling", &runtime::Model::set_profiling, py::arg("on"))

@@ -113,9 +113,9 @@ std::string profile(rwkv::runtime::Model& model, std::span<const uint32_t> token
   return os.str() + "}";
 }
 
-int model_bench(const std::string& path, uint32_t pp, uint32_t tg, int reps) {
+int model_bench(const std::string& path, uint32_t pp, uint32_t tg, int reps, rwkv::ops::Precision precision) {
   const auto t0 = Clock::now();
-  rwkv::runtime::Model model(path, "", {}, std::max<uint32_t>(pp, 1));
+  rwkv::runtime::Model model(path, "", {}, std::max<uint32_t>(pp, 1), precision);
   const double load_s = seconds_since(t0);
   const auto& info = model.info();
   const auto& c = info.config;
@@ -150,6 +150,7 @@ int model_bench(const std::string& path, uint32_t pp, uint32_t tg, int reps) {
             << ", \"n_layer\": " << c.n_layer << ", \"n_embd\": " << c.n_embd << ", \"vocab\": " << c.vocab
             << ", \"file_bytes\": " << info.file_bytes << ", \"gpu_bytes\": " << info.gpu_bytes
             << ", \"load_s\": " << load_s << ", \"load_gb_per_s\": " << info.file_bytes / load_s / 1e9
+            << ", \"precision\": " << json_string(rwkv::ops::precision_name(info.precision))
             << ", \"pp\": " << pp << ", \"pp_median_s\": " << pp_s << ", \"pp_tokens_per_s\": " << pp / pp_s
             << ", \"tg\": " << tg << ", \"tg_median_s\": " << tg_s << ", \"tg_tokens_per_s\": " << 1.0 / tg_token_s
             << ", \"decode_bytes_per_token\": " << info.decode_bytes_per_token
@@ -192,15 +193,18 @@ int main(int argc, char** argv) {
   try {
     if (args.size() == 1 && args[0] == "devices") return devices();
     if (!args.empty() && args[0] == "bandwidth") return bandwidth(args.size() > 1 ? std::stoul(args[1]) : 1024);
-    if (args.size() >= 2 && args[0] == "model")
-      return model_bench(args[1], option(args, "-p", 512), option(args, "-n", 128), int(option(args, "-r", 5)));
+    if (args.size() >= 2 && args[0] == "model") {
+      const auto at = std::find(args.begin(), args.end(), "--precision");
+      const auto precision = at != args.end() && at + 1 != args.end() ? rwkv::ops::parse_precision(*(at + 1)) : rwkv::ops::Precision::Fast;
+      return model_bench(args[1], option(args, "-p", 512), option(args, "-n", 128), int(option(args, "-r", 5)), precision);
+    }
     if ((args.size() == 3 || args.size() == 4) && args[0] == "tokenize")
       return tokenize(args[1], args[2], args.size() == 4 ? std::max(1, std::stoi(args[3])) : 5);
   } catch (const std::exception& e) {
     std::cerr << "rwkv-gpu-bench: error: " << e.what() << "\n";
     return 1;
   }
-  std::cerr << "usage: rwkv-gpu-bench devices | bandwidth [MiB] | model MODEL.gguf [-p 512] [-n 128] [-r 5]\n"
+  std::cerr << "usage: rwkv-gpu-bench devices | bandwidth [MiB] | model MODEL.gguf [-p 512] [-n 128] [-r 5] [--precision fast|exact]\n"
                "       | tokenize VOCAB.txt TEXT_FILE [REPEATS]\n";
   return 2;
 }

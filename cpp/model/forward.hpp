@@ -8,7 +8,9 @@ namespace rwkv::model {
 
 class Forward {
  public:
-  Forward(const vk::DevicePtr& device, const Config& config, const Weights& weights, uint32_t max_tokens);
+  // `precision` applies to every matrix product (ops/matmul.hpp).
+  Forward(const vk::DevicePtr& device, const Config& config, const Weights& weights, uint32_t max_tokens,
+          ops::Precision precision);
 
   uint32_t max_tokens() const { return max_tokens_; }
 
@@ -27,6 +29,7 @@ class Forward {
   const Config& c_;
   const Weights& w_;
   uint32_t max_tokens_;
+  ops::Precision precision_;
   vk::BufferPtr x_, mixes_, rkv_, lora_down_, lora_up_, v_first_, o_, ffn_, ln_out_;
 };
 

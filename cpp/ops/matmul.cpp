@@ -1,6 +1,8 @@
 #include "ops/matmul.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -21,7 +23,37 @@ constexpr uint32_t k_batched_max_tokens = 64;
 // most 128 invocations), so that few rows still fill the GPU; narrow ones (the LoRA up
 // projections) get one subgroup per row. CPU devices (lavapipe) pay per workgroup, not per idle
 // lane: one subgroup per row, 16 rows per workgroup.
-constexpr uint32_t k_tile = 64;           // matmul.comp TILED: 64 x 64 outputs per workgroup
+constexpr uint32_t k_tile = 64;  // matmul.comp TILED: 64 x 64 outputs per workgroup
+
+// Which kernel runs a product: the first rule that holds (tensor_cores: precision Fast on a device
+// with cooperative matrices). Measured on the H200 (docs/benchmarks.md, 2026-11-29, 1.5B F16, GPU
+// time of the products of a T-token prompt): BATCHED 11.3 / 22.1 / 37.6 ms at T = 16 / 32 / 64,
+// COOPMAT 22.4 / 22.4 / 21.8 ms (it reads the weights at the same slow rate whatever T is).
+struct KernelRule {
+  MatmulKernel kernel;
+  uint32_t min_tokens, max_tokens;
+  bool needs_tensor_cores;
+};
+constexpr KernelRule k_kernel_rules[] = {
+    {MatmulKernel::Matvec, 1, 1, false},
+    {MatmulKernel::Batched, 2, 32, false},
+    {MatmulKernel::Coopmat, 33, UINT32_MAX, true},
+    {MatmulKernel::Batched, 33, k_batched_max_tokens, false},
+    {MatmulKernel::Tiled, k_batched_max_tokens + 1, UINT32_MAX, false},
+};
+// The cooperative-matrix tile for up to max_tokens tokens: the first row that holds. Measured on
+// the H200 (same runs): 64x16 tiles best at T <= 128 (1.5B F16 27.7 ms at T = 128 vs 50.3 tiled),
+// 64x32 at 164-256 (2.9B pp164 55-59 ms; 128x64 70 ms, 128x128 174-207 ms), 128x64 at 512 (2.9B
+// 118-129 ms vs 128-136 for 64x32; the 0.1B model prefers 64x32 there: 7.7 vs 9.7 ms).
+struct CoopmatTileRule {
+  uint32_t max_tokens;
+  CoopmatTile tile;
+};
+constexpr CoopmatTileRule k_coopmat_tiles[] = {
+    {128, {64, 16, 16, 16}},
+    {256, {64, 32, 32, 16}},
+    {UINT32_MAX, {128, 64, 32, 32}},
+};
 
 struct GroupPush {
   uint32_t m, k, w_offset, x_offset, y_offset, y_stride, act_in;
@@ -43,32 +75,73 @@ uint32_t float_offset(const vk::BufferRange& r, const char* what) {
   return uint32_t(r.offset / 4);
 }
 
+CoopmatTile parse_tile(const std::string& s) {
+  CoopmatTile t{};
+  char tail = 0;
+  const int n = std::sscanf(s.c_str(), "%ux%ux%ux%ux%u%c", &t.br, &t.bt, &t.wr, &t.wt, &t.bk, &tail);
+  if (n == 4) t.bk = 32;
+  if ((n != 4 && n != 5) || !t.wr || !t.wt || !t.bk || t.br % t.wr || t.bt % t.wt || t.wr % 16 || t.wt % 16 || t.bk % 16)
+    throw InvalidArgument("RWKV_GPU_MATMUL: coopmat tile '" + s +
+                          "' is not BRxBTxWRxWT[xBK] with WR, WT multiples of 16 dividing BR, BT and BK a multiple of 16");
+  return t;
+}
+
+// The pipeline for a kernel and its workgroup grid over (rows, tokens).
+struct Launch {
+  const vk::Pipeline* pipeline;
+  uint32_t rows_per_group, tokens_per_group;
+};
+
+Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType type, uint32_t T, uint32_t max_k) {
+  const auto& info = device.info();
+  const bool cpu = info.type == "cpu";
+  switch (choice.kernel) {
+    case MatmulKernel::Matvec: {
+      const uint32_t per_row = cpu || max_k < 1024 ? info.subgroup_size : std::min(128u, 4 * info.subgroup_size);
+      const uint32_t rows = cpu ? 16 : std::max(1u, 128 / per_row);
+      const ShaderId shader = weight_variant(k_matvec_variants, type, "matmul");
+      return {&device.pipeline({shader, 3, sizeof(Push), {per_row * rows, rows}}), rows, 1};
+    }
+    case MatmulKernel::Batched: {
+      // One subgroup per row, 256 invocations where the device allows; its staged inputs take
+      // tokens x subgroup x 32 bytes of shared memory (16 KiB at 16 x 32: Vulkan's minimum).
+      // Tokens per workgroup are a specialization constant, so per-token arrays stay in registers.
+      const uint32_t group = std::min(256u, info.max_workgroup_invocations) / info.subgroup_size * info.subgroup_size;
+      uint32_t tokens = std::min(T, k_batched_tokens);
+      while (tokens > 1 && tokens * info.subgroup_size * 32 > info.max_compute_shared_memory_size) --tokens;
+      const ShaderId shader = weight_variant(k_matmul_batched_variants, type, "matmul");
+      return {&device.pipeline({shader, 3, sizeof(Push), {group, info.subgroup_size, tokens}}), group / info.subgroup_size, tokens};
+    }
+    case MatmulKernel::Tiled: {
+      const ShaderId shader = weight_variant(k_matmul_tiled_variants, type, "matmul");
+      return {&device.pipeline({shader, 3, sizeof(Push), {256}}), k_tile, k_tile};
+    }
+    case MatmulKernel::Coopmat: {
+      const CoopmatTile& t = choice.tile;
+      const uint32_t group = (t.br / t.wr) * (t.bt / t.wt) * info.subgroup_size;
+      // matmul_coopmat.comp's shared memory: fp16 tiles of BK + 8 halves per row, 1 KiB per subgroup.
+      const uint32_t shared = (t.br + t.bt) * (t.bk + 8) * 2 + (t.br / t.wr) * (t.bt / t.wt) * 1024;
+      // Register arrays of the shader (MAX_* there): chunks of 8 weights and of 4 inputs per
+      // invocation and step, 16x16 accumulators per subgroup.
+      const bool fits = t.br * t.bk / 8 <= 8 * group && t.bt * t.bk / 4 <= 16 * group && t.wt <= 64 && t.wr <= 64;
+      if (!fits || group > info.max_workgroup_invocations || shared > info.max_compute_shared_memory_size)
+        throw InvalidArgument("[matmul] coopmat tile " + std::to_string(t.br) + "x" + std::to_string(t.bt) + "x" +
+                              std::to_string(t.wr) + "x" + std::to_string(t.wt) + " exceeds the device's workgroup limits");
+      const ShaderId shader = weight_variant(k_matmul_coopmat_variants, type, "matmul");
+      return {&device.pipeline({shader, 3, sizeof(Push), {group, t.br, t.bt, t.wr, t.wt, t.bk}}), t.br, t.bt};
+    }
+  }
+  throw InvalidArgument("[matmul] unknown kernel");
+}
+
 void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, const MatmulOptions& opt) {
   const auto& info = rec.device().info();
   const MatmulGroup& first = *pieces.front().g;
-  enum class Kind { Matvec, Batched, Tiled };
-  const Kind kind = T <= 1 ? Kind::Matvec : T <= k_batched_max_tokens ? Kind::Batched : Kind::Tiled;
-  const auto& variants = kind == Kind::Matvec    ? std::span<const WeightVariant>(k_matvec_variants)
-                         : kind == Kind::Batched ? std::span<const WeightVariant>(k_matmul_batched_variants)
-                                                 : std::span<const WeightVariant>(k_matmul_tiled_variants);
-  const ShaderId shader = weight_variant(variants, first.w->type, "matmul");
-  const bool cpu = info.type == "cpu";
+  const char* forced = std::getenv("RWKV_GPU_MATMUL");
+  const MatmulChoice choice = choose_matmul(info, T, opt.precision, forced ? forced : "");
   uint32_t max_k = 0;
   for (const auto& p : pieces) max_k = std::max(max_k, p.g->w->cols);
-  const uint32_t per_row = cpu || max_k < 1024 ? info.subgroup_size : std::min(128u, 4 * info.subgroup_size);
-  const uint32_t matvec_rows = cpu ? 16 : std::max(1u, 128 / per_row);
-  // BATCHED: one subgroup per row, 256 invocations where the device allows; its staged inputs
-  // take tokens x subgroup x 32 bytes of shared memory (16 KiB at 16 x 32: Vulkan's minimum).
-  // Tokens per workgroup are a specialization constant, so per-token arrays stay in registers.
-  const uint32_t batched_group = std::min(256u, info.max_workgroup_invocations) / info.subgroup_size * info.subgroup_size;
-  const uint32_t batched_rows = batched_group / info.subgroup_size;
-  uint32_t batched_tokens = std::min(T, k_batched_tokens);
-  while (batched_tokens > 1 && batched_tokens * info.subgroup_size * 32 > info.max_compute_shared_memory_size) --batched_tokens;
-  const auto& pipeline =
-      kind == Kind::Matvec    ? rec.device().pipeline({shader, 3, sizeof(Push), {per_row * matvec_rows, matvec_rows}})
-      : kind == Kind::Batched ? rec.device().pipeline({shader, 3, sizeof(Push),
-                                                       {batched_group, info.subgroup_size, batched_tokens}})
-                              : rec.device().pipeline({shader, 3, sizeof(Push), {256}});
+  const Launch l = launch(rec.device(), choice, first.w->type, T, max_k);
   // The weight binding spans the pieces' rows, starting at an aligned offset.
   const uint64_t align = info.min_storage_buffer_offset_alignment;
   uint64_t lo = UINT64_MAX, hi = 0;
@@ -89,21 +162,55 @@ void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, cons
                       float_offset(p.g->x, "x"),
                       float_offset(p.g->y, "y") + p.row_begin,
                       w.rows,
-                      uint32_t(p.g->act_in)};
+                      uint32_t(p.g->act_in) | uint32_t(uint8_t(p.g->x_shift)) << 8};
     max_rows = std::max(max_rows, p.row_count);
   }
-  const uint32_t rows_per_group = kind == Kind::Matvec ? matvec_rows : kind == Kind::Batched ? batched_rows : k_tile;
-  const uint32_t tokens_per_group = kind == Kind::Matvec ? 1 : kind == Kind::Batched ? batched_tokens : k_tile;
-  const uint32_t gx = (max_rows + rows_per_group - 1) / rows_per_group;
-  const uint32_t gy = (T + tokens_per_group - 1) / tokens_per_group;
+  const uint32_t gx = (max_rows + l.rows_per_group - 1) / l.rows_per_group;
+  const uint32_t gy = (T + l.tokens_per_group - 1) / l.tokens_per_group;
   const vk::BufferRange weights{first.w->data.buffer, lo, hi - lo};
   // X and Y are bound whole; offsets travel in the push block.
   const vk::BufferRange x{first.x.buffer}, y{first.y.buffer};
-  rec.dispatch(pipeline, {vk::reads(weights), vk::reads(x), opt.accumulate ? vk::updates(y) : vk::writes(y)}, push,
+  rec.dispatch(*l.pipeline, {vk::reads(weights), vk::reads(x), opt.accumulate ? vk::updates(y) : vk::writes(y)}, push,
                {gx, gy, uint32_t(pieces.size())});
 }
 
 }  // namespace
+
+Precision parse_precision(const std::string& name) {
+  if (name == "exact") return Precision::Exact;
+  if (name == "fast") return Precision::Fast;
+  throw InvalidArgument("precision must be \"exact\" or \"fast\", not \"" + name + "\"");
+}
+
+const char* precision_name(Precision p) { return p == Precision::Fast ? "fast" : "exact"; }
+
+const char* kernel_name(MatmulKernel k) {
+  static const char* names[] = {"matvec", "batched", "tiled", "coopmat"};
+  return names[uint32_t(k)];
+}
+
+MatmulChoice choose_matmul(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision, const std::string& forced) {
+  const bool tensor_cores = precision == Precision::Fast && device.coopmat_f16;
+  auto tile_for = [&] {
+    for (const auto& r : k_coopmat_tiles)
+      if (n_tokens <= r.max_tokens) return r.tile;
+    return std::end(k_coopmat_tiles)[-1].tile;
+  };
+  if (!forced.empty()) {
+    const std::string name = forced.substr(0, forced.find(':'));
+    for (auto k : {MatmulKernel::Batched, MatmulKernel::Tiled, MatmulKernel::Coopmat}) {
+      if (name != kernel_name(k)) continue;
+      if (k != MatmulKernel::Coopmat) return {k};
+      if (!device.coopmat_f16) throw InvalidArgument("RWKV_GPU_MATMUL=coopmat: " + device.name + " has no usable cooperative matrices");
+      return {k, forced.size() > name.size() ? parse_tile(forced.substr(name.size() + 1)) : tile_for()};
+    }
+    throw InvalidArgument("RWKV_GPU_MATMUL='" + forced + "': expected batched, tiled, coopmat or coopmat:BRxBTxWRxWT");
+  }
+  for (const auto& r : k_kernel_rules)
+    if (n_tokens >= r.min_tokens && n_tokens <= r.max_tokens && (!r.needs_tensor_cores || tensor_cores))
+      return {r.kernel, r.kernel == MatmulKernel::Coopmat ? tile_for() : CoopmatTile{}};
+  throw InvalidArgument("[matmul] no kernel for " + std::to_string(n_tokens) + " tokens");
+}
 
 void matmul(vk::Recorder& rec, std::span<const MatmulGroup> groups, uint32_t n_tokens, MatmulOptions options) {
   if (n_tokens == 0 || groups.empty()) return;

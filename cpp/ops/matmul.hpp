@@ -3,8 +3,10 @@
 #pragma once
 #include <cstdint>
 #include <span>
+#include <string>
 
 #include "gguf/ggml_types.hpp"
+#include "vk/device_info.hpp"
 #include "vk/recorder.hpp"
 
 namespace rwkv::ops {
@@ -26,12 +28,43 @@ struct MatmulGroup {
   vk::BufferRange x;  // [T, w->cols] f32
   vk::BufferRange y;  // [T, w->rows] f32
   ActIn act_in = ActIn::None;
+  // fp16 kernels scale X by 2^-x_shift before converting it (and the sums back): for inputs that
+  // can exceed fp16's 65504. The fp32 kernels need no such care and ignore it.
+  int8_t x_shift = 0;
 };
+
+// Exact: fp32 products everywhere. Fast: fp16 operands with fp32 sums on the tensor cores
+// (cooperative matrices) where the device has them; elsewhere the same as Exact.
+enum class Precision : uint32_t { Exact = 0, Fast = 1 };
+
+// "exact" / "fast" (InvalidArgument for anything else), and back.
+Precision parse_precision(const std::string& name);
+const char* precision_name(Precision p);
 
 struct MatmulOptions {
   ActOut act_out = ActOut::None;
   bool accumulate = false;  // Y += W X (the residual adds)
+  Precision precision = Precision::Exact;
 };
+
+// The matmul.comp / matmul_coopmat.comp variants, and how a product of n tokens picks one.
+enum class MatmulKernel : uint32_t { Matvec, Batched, Tiled, Coopmat };
+const char* kernel_name(MatmulKernel k);
+// A cooperative-matrix tile: BT tokens x BR weight rows per workgroup, WT x WR per subgroup, BK
+// of k per step.
+struct CoopmatTile {
+  uint32_t br, bt, wr, wt, bk = 32;
+};
+struct MatmulChoice {
+  MatmulKernel kernel;
+  CoopmatTile tile{};  // for Coopmat
+};
+// The kernel for a product of n_tokens on `device` (rules in matmul.cpp's table). `forced` is
+// $RWKV_GPU_MATMUL ("" when unset, read at each product; for tests and benchmarks): "batched", "tiled"
+// or "coopmat", optionally "coopmat:BRxBTxWRxWT[xBK]", which replaces the table's choice for every
+// product, whatever the precision. A forced kernel the device cannot run, or an unknown name, is an
+// InvalidArgument.
+MatmulChoice choose_matmul(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision, const std::string& forced);
 
 // Records Y_g = act_out(W_g act_in(X_g)) for every group. Groups sharing a weight buffer, a
 // weight type and X/Y buffers form one dispatch; weights above maxStorageBufferRange are split

@@ -34,7 +34,7 @@ uint64_t fingerprint(const gguf::File& f, const model::Config& c) {
 }  // namespace
 
 Model::Model(const std::filesystem::path& path, const std::string& device, const model::ProgressFn& progress,
-             uint32_t chunk_tokens)
+             uint32_t chunk_tokens, ops::Precision precision)
     : id_(g_next_model_id++) {
   const auto t0 = std::chrono::steady_clock::now();
   const gguf::File file(path);
@@ -52,7 +52,8 @@ Model::Model(const std::filesystem::path& path, const std::string& device, const
 
   const auto& c = info_.config;
   if (chunk_tokens == 0) throw InvalidArgument("[Model] chunk_tokens must be positive");
-  forward_ = std::make_unique<model::Forward>(device_, c, weights_, chunk_tokens);
+  info_.precision = device_->info().coopmat_f16 ? precision : ops::Precision::Exact;
+  forward_ = std::make_unique<model::Forward>(device_, c, weights_, chunk_tokens, info_.precision);
   const uint64_t T = chunk_tokens;
   token_ids_ = std::make_shared<vk::Buffer>(device_, T * 4, vk::MemoryKind::Upload);
   token_seq_ = std::make_shared<vk::Buffer>(device_, T * 4, vk::MemoryKind::Upload);

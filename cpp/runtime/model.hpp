@@ -33,6 +33,7 @@ struct ModelInfo {
   uint64_t decode_bytes_per_token;  // weights one decode step reads: all but the embedding table (one row of it)
   uint64_t file_bytes;
   uint64_t fingerprint;             // of the hyper-parameters and tensor table: states carry it
+  ops::Precision precision;         // in effect: Fast only where the device has tensor cores
   double load_seconds;
   std::vector<std::pair<std::string, uint32_t>> weight_types;  // ggml type name -> tensor count
 };
@@ -40,8 +41,10 @@ struct ModelInfo {
 class Model {
  public:
   // Loads a rwkv7 GGUF on the device chosen by `device` (index, name substring or "" for default).
+  // `precision` (ops/matmul.hpp): Fast runs the matrix products on the tensor cores where the
+  // device has them, in fp16 with fp32 sums; Exact keeps every product in fp32.
   Model(const std::filesystem::path& path, const std::string& device = "", const model::ProgressFn& progress = {},
-        uint32_t chunk_tokens = 256);
+        uint32_t chunk_tokens = 256, ops::Precision precision = ops::Precision::Fast);
   ~Model();
 
   const ModelInfo& info() const { return info_; }

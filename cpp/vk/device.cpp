@@ -1,5 +1,7 @@
 #include "vk/device.hpp"
 
+#include "vk/cooperative_matrix.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -49,10 +51,19 @@ Device::Device(std::shared_ptr<Instance> instance, uint32_t index) : instance_(s
   f12.shaderFloat16 = s12.shaderFloat16;
   f12.shaderInt8 = s12.shaderInt8;
   f12.storageBuffer8BitAccess = s12.storageBuffer8BitAccess;
+  // The tensor-core matmul (matmul_coopmat.comp) is SPIR-V 1.6 with the Vulkan memory model.
+  khr::CooperativeMatrixFeatures coop;
+  std::vector<const char*> extensions;
+  if (info_.coopmat_f16) {
+    coop.cooperativeMatrix = VK_TRUE;
+    f12.vulkanMemoryModel = VK_TRUE;
+    f12.pNext = &coop;
+    extensions.push_back(khr::k_cooperative_matrix_extension);
+  }
 
   const float priority = 1.0f;
   const DeviceQueueCreateInfo queue_info({}, queue_family_, 1, &priority);
-  DeviceCreateInfo info({}, queue_info);
+  DeviceCreateInfo info({}, queue_info, {}, extensions);
   info.pNext = &enabled.get<PhysicalDeviceFeatures2>();
   device_ = checked("vkCreateDevice", [&] { return raii::Device(physical_, info); });
   queue_ = raii::Queue(device_, queue_family_, 0);

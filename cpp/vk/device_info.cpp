@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "vk/cooperative_matrix.hpp"
 #include "vk/device.hpp"
 
 namespace rwkv::vk {
@@ -121,6 +122,9 @@ DeviceInfo query_device_info(const raii::PhysicalDevice& physical, uint32_t inde
   }
   d.cooperative_matrix_khr = has_ext("VK_KHR_cooperative_matrix");
   d.cooperative_matrix_nv = has_ext(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
+  const auto coop = query_cooperative_matrix(physical);
+  d.cooperative_matrix_shapes = coop.shapes;
+  d.coopmat_f16 = coop.f16_16x16x16;
 
   const auto memory = physical.getMemoryProperties();
   for (uint32_t i = 0; i < memory.memoryHeapCount; ++i)

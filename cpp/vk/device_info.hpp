@@ -36,6 +36,8 @@ struct DeviceInfo {
   bool integer_dot_product_4x8_accelerated;
   bool cooperative_matrix_khr;
   bool cooperative_matrix_nv;
+  std::vector<std::string> cooperative_matrix_shapes;  // of VK_KHR_cooperative_matrix
+  bool coopmat_f16;  // the tensor-core matmul can run (vk/cooperative_matrix.hpp says what it needs)
   uint64_t max_storage_buffer_range;
   uint64_t min_storage_buffer_offset_alignment;
   uint64_t max_buffer_size;

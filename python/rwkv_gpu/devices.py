@@ -39,6 +39,8 @@ class DeviceInfo:
     integer_dot_product_4x8_accelerated: bool
     cooperative_matrix_khr: bool
     cooperative_matrix_nv: bool
+    cooperative_matrix_shapes: tuple[str, ...]  # VK_KHR_cooperative_matrix: "f16 x f16 -> f32, 16x16x16, subgroup", ...
+    tensor_cores: bool  # the cooperative-matrix matmul runs here (precision="fast" uses it)
     max_storage_buffer_range: int
     min_storage_buffer_offset_alignment: int
     max_buffer_size: int
@@ -58,7 +60,7 @@ class DeviceInfo:
     def summary(self) -> str:
         gib = self.device_memory / 2**30
         features = [f for f in ("fp16", "int8", "integer_dot_product", "cooperative_matrix_khr",
-                                "cooperative_matrix_nv") if getattr(self, f)]
+                                "cooperative_matrix_nv", "tensor_cores") if getattr(self, f)]
         return (f"[{self.index}] {self.name} ({self.type}, {self.vendor}, Vulkan {self.api_version}, "
                 f"{gib:.1f} GiB, subgroup {self.subgroup_size}"
                 + (", " + ", ".join(features) if features else "") + ")")
@@ -83,6 +85,7 @@ def devices() -> list[DeviceInfo]:
         d = dict(d)
         d["memory_heaps"] = tuple(MemoryHeap(**h) for h in d["memory_heaps"])
         d["subgroup_operations"] = tuple(d["subgroup_operations"])
+        d["cooperative_matrix_shapes"] = tuple(d["cooperative_matrix_shapes"])
         d["max_workgroup_count"] = tuple(d["max_workgroup_count"])
         out.append(DeviceInfo(**d, selected=d["index"] == chosen))
     return out

@@ -68,6 +68,11 @@ class Model:
         device: device index or name substring (default: ``$RWKV_GPU_DEVICE``, else the best GPU).
         progress: show a progress bar while weights upload (tqdm).
         chunk_tokens: prompts run as chunks of at most this many tokens (over all sequences of a batch).
+        precision: ``"fast"`` (the default) runs the matrix products of prompts and batches on the
+            tensor cores (fp16 operands, fp32 sums) where the device has them; ``"exact"`` keeps
+            every product in fp32. Devices without tensor cores always run exact.
+            ``info["precision"]`` says which is in effect; docs/precision.md gives the measured
+            error of each.
 
     Raises:
         GGUFError: for a malformed file or another architecture (the message names it).
@@ -75,7 +80,7 @@ class Model:
     """
 
     def __init__(self, path: str | os.PathLike, device: int | str | None = None, *, progress: bool = False,
-                 chunk_tokens: int = 256):
+                 chunk_tokens: int = 256, precision: str | None = None):
         self.path = os.fspath(path)
         self._chunk_tokens = chunk_tokens
         callback = None
@@ -91,7 +96,7 @@ class Model:
                 bar.refresh()
 
         try:
-            self._core = _core.Model(self.path, "" if device is None else str(device), callback, chunk_tokens)
+            self._core = _core.Model(self.path, "" if device is None else str(device), callback, chunk_tokens, precision)
         finally:
             if bar is not None:
                 bar.close()

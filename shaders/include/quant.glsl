@@ -173,4 +173,52 @@ void dequant8_generic(uint row, uint k0, out float w[8]) {
 void dequant8(uint row, uint k0, out float w[8]) { dequant8_generic(row, k0, w); }
 #endif
 
+// dequant8 in two halves, for kernels that issue the next tile's loads before working on the
+// current one: fetch8 only loads (the raw words of elements k0..k0+7 of a row), decode8 computes
+// the values later, so the loads' latency can pass while other work runs (matmul_coopmat.comp;
+// no gain measured yet: docs/benchmarks.md). Types without a split decode inside fetch8.
+#if defined(QUADS_BUFFER) && (defined(TYPE_F16) || defined(TYPE_BF16))
+struct Raw8 { uvec4 q; };
+Raw8 fetch8(uint row, uint k0) {
+  const uint b = row + k0 * 2u;
+  if ((b & 15u) == 0u) return Raw8(QUADS_BUFFER[b >> 4]);
+  uvec4 q;
+  for (uint i = 0u; i < 4u; ++i) q[i] = load_u16(b + 4u * i) | (load_u16(b + 4u * i + 2u) << 16);
+  return Raw8(q);
+}
+void decode8(Raw8 r, out float w[8]) {
+  for (uint i = 0u; i < 4u; ++i) {
+    const vec2 h = unpack_pair(r.q[i]);
+    w[2u * i] = h.x;
+    w[2u * i + 1u] = h.y;
+  }
+}
+#elif defined(QUADS_BUFFER) && defined(TYPE_F32)
+struct Raw8 { uvec4 lo, hi; };
+Raw8 fetch8(uint row, uint k0) {
+  const uint b = row + k0 * 4u;
+  if ((b & 15u) == 0u) return Raw8(QUADS_BUFFER[b >> 4], QUADS_BUFFER[(b >> 4) + 1u]);
+  uvec4 lo, hi;
+  for (uint i = 0u; i < 4u; ++i) {
+    lo[i] = BYTES_BUFFER[(b >> 2) + i];
+    hi[i] = BYTES_BUFFER[(b >> 2) + 4u + i];
+  }
+  return Raw8(lo, hi);
+}
+void decode8(Raw8 r, out float w[8]) {
+  for (uint i = 0u; i < 4u; ++i) {
+    w[i] = uintBitsToFloat(r.lo[i]);
+    w[4u + i] = uintBitsToFloat(r.hi[i]);
+  }
+}
+#else
+struct Raw8 { float w[8]; };
+Raw8 fetch8(uint row, uint k0) {
+  Raw8 r;
+  dequant8(row, k0, r.w);
+  return r;
+}
+void decode8(Raw8 r, out float w[8]) { w = r.w; }
+#endif
+
 #endif
