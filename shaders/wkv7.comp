@@ -24,6 +24,7 @@ layout(push_constant, std430) uniform Push {
   uint w0_row, a0_row, v0_row, k_k_row, k_a_row, r_k_row, ln_x_w_row, ln_x_b_row;
   uint state_offset;  // floats from a slot's start to this layer's wkv [H, N, N]
   uint state_stride;  // floats per slot
+  uint n_seqs;        // (used by wkv7_chunked.comp, which shares this block)
 } p;
 
 #include "reduce.glsl"

@@ -29,6 +29,9 @@ Forward::Forward(const vk::DevicePtr& device, const Config& c, const Weights& w,
   o_ = scratch(device, T * C);
   ffn_ = scratch(device, T * c.ffn);
   ln_out_ = scratch(device, T * C);
+  // The chunked WKV's scratch, where one binding can hold it (else the sequential kernel runs).
+  const uint64_t wkv_floats = ops::wkv7_scratch_floats(max_tokens, c.n_embd, c.head_size);
+  wkv_scratch_ = scratch(device, wkv_floats * 4 <= device->info().max_storage_buffer_range ? wkv_floats : 1);
 }
 
 void Forward::record_layers(vk::Recorder& rec, const ops::BatchView& batch, const vk::BufferRange& state) const {
@@ -85,7 +88,7 @@ void Forward::record_layer(vk::Recorder& rec, uint32_t l, const ops::BatchView& 
   // T4-T12: decay, iclr, kk, key/value adjustments, the WKV recurrence, GroupNorm, bonus, gate
   ops::wkv7(rec, {rkv_}, {lora_up_}, w_.vectors,
             {row(W0), row(A0), row(V0), row(K_K), row(K_A), row(R_K), row(LNX_W), row(LNX_B)}, l == 0, {v_first_},
-            {state, layer_state + C, stride}, batch, c_.head_size, {o_});
+            {state, layer_state + C, stride}, batch, c_.head_size, {o_}, {wkv_scratch_});
   // T13: x += Wo (o * g)
   const ops::MatmulGroup out{&lw.output, {o_}, x};
   ops::matmul(rec, {&out, 1}, T, {ops::ActOut::None, true, precision_});

@@ -30,7 +30,7 @@ class Forward {
   const Weights& w_;
   uint32_t max_tokens_;
   ops::Precision precision_;
-  vk::BufferPtr x_, mixes_, rkv_, lora_down_, lora_up_, v_first_, o_, ffn_, ln_out_;
+  vk::BufferPtr x_, mixes_, rkv_, lora_down_, lora_up_, v_first_, o_, ffn_, ln_out_, wkv_scratch_;
 };
 
 }  // namespace rwkv::model

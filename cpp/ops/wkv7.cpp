@@ -1,5 +1,7 @@
 #include "ops/wkv7.hpp"
 
+#include <array>
+#include <cstdlib>
 #include <string>
 
 namespace rwkv::ops {
@@ -9,14 +11,47 @@ struct Push {
   uint32_t T, C, layer0;
   uint32_t w0_row, a0_row, v0_row, k_k_row, k_a_row, r_k_row, ln_x_w_row, ln_x_b_row;
   uint32_t state_offset, state_stride;
+  uint32_t n_seqs;
 };
-static_assert(sizeof(Push) == 52);
+static_assert(sizeof(Push) == 56);
+
+constexpr uint32_t k_chunk = 16;      // wkv7_chunked.comp CH
+constexpr uint32_t k_state_rows = 16; // wkv7_chunked.comp STATE: state rows per workgroup
+
+// Which kernel runs a batch: the first rule that holds. CPU devices (lavapipe) run the sequential
+// kernel: they gain nothing from more workgroups and the chunked form does 1.5x the arithmetic.
+// On the H200 (docs/benchmarks.md, 2026-11-29, F16) the chunked kernels took 7.8 ms instead of
+// 12.6 at 0.1B pp512 and 2.9 instead of 3.8 at pp164; at 1.5B they were even (28.4 vs 28.6 ms at
+// pp512, 8.9 vs 8.6 at pp164): this first version is bound by its PREPARE and STATE steps.
+struct Wkv7Rule {
+  Wkv7Kernel kernel;
+  bool gpu_only;
+  uint32_t min_tokens;
+};
+constexpr Wkv7Rule k_wkv7_rules[] = {
+    {Wkv7Kernel::Chunked, true, 2 * k_chunk},
+    {Wkv7Kernel::Sequential, false, 0},
+};
 
 }  // namespace
 
+Wkv7Kernel choose_wkv7(const vk::DeviceInfo& device, uint32_t n_tokens, const std::string& forced) {
+  if (forced == "sequential") return Wkv7Kernel::Sequential;
+  if (forced == "chunked") return Wkv7Kernel::Chunked;
+  if (!forced.empty()) throw InvalidArgument("RWKV_GPU_WKV='" + forced + "': expected sequential or chunked");
+  for (const auto& r : k_wkv7_rules)
+    if (n_tokens >= r.min_tokens && (!r.gpu_only || device.type != "cpu")) return r.kernel;
+  return Wkv7Kernel::Sequential;
+}
+
+uint64_t wkv7_scratch_floats(uint32_t max_tokens, uint32_t n_embd, uint32_t head_size) {
+  // Ten [T, C] regions and the two [T, H, 16] matrices A_rb, A_rk (wkv7_chunked.comp).
+  return 10ull * max_tokens * n_embd + 2ull * max_tokens * (n_embd / head_size) * k_chunk;
+}
+
 void wkv7(vk::Recorder& rec, const vk::BufferRange& rkv, const vk::BufferRange& lora, const VectorTable& vectors,
           const Wkv7Rows& rows, bool layer0, const vk::BufferRange& v_first, const StateView& state,
-          const BatchView& batch, uint32_t head_size, const vk::BufferRange& out) {
+          const BatchView& batch, uint32_t head_size, const vk::BufferRange& out, const vk::BufferRange& scratch) {
   const uint32_t T = batch.n_tokens, C = vectors.C;
   if (head_size == 0 || C % head_size) throw InvalidArgument("[wkv7] n_embd must be a multiple of the head size");
   if (head_size > rec.device().info().max_workgroup_invocations)
@@ -24,13 +59,32 @@ void wkv7(vk::Recorder& rec, const vk::BufferRange& rkv, const vk::BufferRange& 
   const uint64_t tc = uint64_t(T) * C * 4;
   if (rkv.bytes() < 3 * tc || lora.bytes() < 4 * tc || v_first.bytes() < tc || out.bytes() < tc)
     throw InvalidArgument("[wkv7] a buffer is smaller than its [*, T, C] shape");
-  const auto& pipeline = rec.device().pipeline({ShaderId::wkv7, 7, sizeof(Push), {head_size}});
   const Push push{T, C, layer0 ? 1u : 0u, rows.w0, rows.a0, rows.v0, rows.k_k, rows.k_a, rows.r_k,
-                  rows.ln_x_w, rows.ln_x_b, state.offset, state.stride};
-  rec.dispatch(pipeline,
-               {vk::reads(rkv), vk::reads(lora), vk::reads(vectors.buffer), layer0 ? vk::writes(v_first) : vk::reads(v_first),
-                vk::updates(state.buffer), vk::reads(batch.seqs), vk::writes(out)},
-               push, {batch.n_seqs, C / head_size, 1});
+                  rows.ln_x_w, rows.ln_x_b, state.offset, state.stride, batch.n_seqs};
+  const uint32_t heads = C / head_size;
+  const char* forced = std::getenv("RWKV_GPU_WKV");
+  // The chunked kernel's shared arrays and 16-row state tiles need 16 <= N; its scratch must fit.
+  const bool chunk_fits = head_size % k_state_rows == 0 && scratch.bytes() >= wkv7_scratch_floats(T, C, head_size) * 4;
+  if (choose_wkv7(rec.device().info(), T, forced ? forced : "") == Wkv7Kernel::Sequential || !chunk_fits) {
+    const auto& pipeline = rec.device().pipeline({ShaderId::wkv7, 7, sizeof(Push), {head_size}});
+    rec.dispatch(pipeline,
+                 {vk::reads(rkv), vk::reads(lora), vk::reads(vectors.buffer), layer0 ? vk::writes(v_first) : vk::reads(v_first),
+                  vk::updates(state.buffer), vk::reads(batch.seqs), vk::writes(out)},
+                 push, {batch.n_seqs, heads, 1});
+    return;
+  }
+  // Chunks of all sequences: at most T / 16 + one partial chunk per sequence.
+  const uint32_t chunks = (T + k_chunk - 1) / k_chunk + batch.n_seqs;
+  auto& dev = rec.device();
+  auto step = [&](ShaderId shader, std::array<uint32_t, 3> groups) {
+    rec.dispatch(dev.pipeline({shader, 8, sizeof(Push), {head_size}}),
+                 {vk::reads(rkv), vk::reads(lora), vk::reads(vectors.buffer), layer0 ? vk::writes(v_first) : vk::reads(v_first),
+                  vk::updates(state.buffer), vk::reads(batch.seqs), vk::writes(out), vk::updates(scratch)},
+                 push, groups);
+  };
+  step(ShaderId::wkv7_chunk_prepare, {chunks, heads, 1});
+  step(ShaderId::wkv7_chunk_state, {batch.n_seqs, heads, head_size / k_state_rows});
+  step(ShaderId::wkv7_chunk_output, {chunks, heads, 1});
 }
 
 }  // namespace rwkv::ops

@@ -2,6 +2,7 @@
 #pragma once
 #include <Eigen/Core>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -11,7 +12,11 @@
 
 namespace rwkv::test {
 
-inline std::string shared_model(const std::string& name) { return std::string(RWKV_SHARED_MODELS) + "/" + name; }
+// $RWKV_SHARED_MODELS where set (a test binary carried to another machine), else the build's path.
+inline std::string shared_model(const std::string& name) {
+  const char* env = std::getenv("RWKV_SHARED_MODELS");
+  return std::string(env && *env ? env : RWKV_SHARED_MODELS) + "/" + name;
+}
 
 inline void put_f16(uint8_t* p, float v) {
   const uint16_t bits = Eigen::numext::bit_cast<uint16_t>(Eigen::half(v));

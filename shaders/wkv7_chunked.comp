@@ -1,0 +1,258 @@
+#version 450
+// Spec T4-T12 like wkv7.comp, with the recurrence run in parallel over chunks of CH = 16 tokens of a
+// sequence (../shared/docs/wkv7-chunked.md, whose notation this follows; "tile16x" form: every
+// decay factor is exp of a non-positive exponent, so nothing can overflow). Three steps, three
+// variants of this source, one dispatch each:
+//   PREPARE (chunk x head): the prelude of each token (decay, iclr, kk, key and value adjustments),
+//     the chunk's log-decay prefix sums G, the C x C matrices A_ab, A_ak, A_rb, A_rk and the UT
+//     solve (I - A_ab) [W | U] = [alpha e^E | A_ak V]; writes W, U, R~ = r e^G, K- = k e^(G_C - G),
+//     B- = beta e^(G_C - G), e^G_C, A_rb, A_rk, and the adjusted k and v.
+//   STATE (sequence x head x 16 state rows): the only sequential part, over the sequence's chunks:
+//     Z = W S0^T + U, Yin = R~ S0^T, S <- S diag(e^G_C) + Z^T B- + V^T K-.
+//   OUTPUT (chunk x head): y = Yin + A_rb Z + A_rk V, then GroupNorm, the r*k bonus and the gate.
+// Invocation j of a workgroup (N = head size invocations) owns key column j (PREPARE, STATE) or
+// value row j (OUTPUT). Chunks never straddle sequences; tokens past a sequence's end are identity
+// transitions (g = 0, k = v = alpha = beta = r = 0).
+#extension GL_GOOGLE_include_directive : require
+layout(local_size_x_id = 0) in;  // the head size N
+
+#include "batch.glsl"
+
+layout(binding = 0) readonly buffer RKV { float rkv[]; };      // [3, T, C]: r, k, v
+layout(binding = 1) readonly buffer Lora { float lora[]; };    // [4, T, C]: w, a, v, g LoRA outputs
+layout(binding = 2) readonly buffer Vectors { float vec[]; };  // [*, C] f32 parameter rows
+layout(binding = 3) buffer VFirst { float v_first[]; };        // [T, C]: layer 0 writes, others read
+layout(binding = 4) buffer State { float state[]; };           // [slots, stride]
+layout(binding = 5) readonly buffer Seqs { Sequence seqs[]; }; // [S]
+layout(binding = 6) buffer Out { float o[]; };                 // [T, C]
+layout(binding = 7) buffer Scratch { float sc[]; };            // the regions below
+
+layout(push_constant, std430) uniform Push {
+  uint T;
+  uint C;
+  uint layer0;
+  uint w0_row, a0_row, v0_row, k_k_row, k_a_row, r_k_row, ln_x_w_row, ln_x_b_row;
+  uint state_offset;
+  uint state_stride;
+  uint n_seqs;
+} p;
+
+#include "reduce.glsl"
+
+#define N gl_WorkGroupSize.x
+const uint CH = 16u;  // tokens per chunk
+
+// Scratch regions, [T, C] floats each unless said otherwise (ops/wkv7.cpp sizes the buffer).
+const uint K_ADJ = 0u, V_ADJ = 1u, W_SOLVED = 2u, U_SOLVED = 3u, R_DEC = 4u, K_DEC = 5u, B_DEC = 6u, E_GC = 7u,
+           Z_ROWS = 8u, Y_IN = 9u;
+uint region(uint r, uint t, uint c) { return r * p.T * p.C + t * p.C + c; }
+// A_rb and A_rk: [T, H, CH] each, after the ten regions: row t of the chunk's C x C matrix at token t.
+uint a_matrix(uint which, uint t, uint h, uint s) { return 10u * p.T * p.C + ((which * p.T + t) * (p.C / N) + h) * CH + s; }
+
+float sigmoid(float z) { return 1.0 / (1.0 + exp(-z)); }
+float param(uint row, uint c) { return vec[row * p.C + c]; }
+
+// The chunk this workgroup takes (x = chunk over all sequences): its first token and token count.
+// False when x is past the last chunk (the grid is an upper bound).
+bool find_chunk(out uint first, out uint count, out Sequence seq) {
+  uint q = gl_WorkGroupID.x;
+  for (uint s = 0u; s < p.n_seqs; ++s) {
+    seq = seqs[s];
+    const uint chunks = (seq.len + CH - 1u) / CH;
+    if (q < chunks) {
+      first = seq.start + q * CH;
+      count = min(CH, seq.len - q * CH);
+      return true;
+    }
+    q -= chunks;
+  }
+  return false;
+}
+
+#if defined(PREPARE)
+shared float s_alpha[CH][N], s_beta[CH][N], s_k[CH][N], s_r[CH][N], s_v[CH][N], s_g[CH][N];
+shared float s_a[4][CH][CH];  // A_ab, A_ak, A_rb, A_rk
+
+void main() {
+  uint first, count;
+  Sequence seq;
+  if (!find_chunk(first, count, seq)) return;
+  const uint h = gl_WorkGroupID.y, j = gl_LocalInvocationID.x, c = h * N + j, TC = p.T * p.C;
+
+  // Prelude (as wkv7.comp), one token at a time: kk's norm is a sum over the head.
+  for (uint t = 0u; t < CH; ++t) {
+    float r = 0.0, k = 0.0, v = 0.0, g = 0.0, kk = 0.0, a = 0.0;
+    if (t < count) {
+      const uint at = (first + t) * p.C + c;
+      r = rkv[at];
+      k = rkv[TC + at];
+      v = rkv[2u * TC + at];
+      g = -0.606531 * sigmoid(param(p.w0_row, c) + lora[at]);
+      a = sigmoid(param(p.a0_row, c) + lora[TC + at]);
+      kk = k * param(p.k_k_row, c);
+      k *= 1.0 + (a - 1.0) * param(p.k_a_row, c);
+      if (p.layer0 != 0u) {
+        v_first[at] = v;
+      } else {
+        v += (v_first[at] - v) * sigmoid(param(p.v0_row, c) + lora[2u * TC + at]);
+      }
+      sc[region(K_ADJ, first + t, c)] = k;
+      sc[region(V_ADJ, first + t, c)] = v;
+    }
+    kk /= max(sqrt(workgroup_sum(kk * kk)), 1e-12);  // uniform: every invocation runs it
+    s_alpha[t][j] = -kk;
+    s_beta[t][j] = kk * a;
+    s_k[t][j] = k;
+    s_r[t][j] = r;
+    s_v[t][j] = v;
+    s_g[t][j] = g;
+  }
+  // Prefix sums of the log-decay of column j: G_t (inclusive), E_t = G_{t-1}. Padding adds 0.
+  float G[CH];
+  float acc = 0.0;
+  for (uint t = 0u; t < CH; ++t) {
+    acc += s_g[t][j];
+    G[t] = acc;
+  }
+  barrier();
+  for (uint t = 0u; t < CH; ++t) s_g[t][j] = G[t];  // s_g now holds G
+  barrier();
+
+  // The four C x C matrices, each entry a sum over the head's key columns; entries outside the
+  // causal triangle are set to 0 (selected, never multiplied: their exponents can be positive).
+  for (uint e = j; e < CH * CH; e += N) {
+    const uint t = e / CH, s = e % CH;
+    float ab = 0.0, ak = 0.0, rb = 0.0, rk = 0.0;
+    for (uint q = 0u; q < N; ++q) {
+      const float Gs = s_g[s][q];
+      if (s < t) {
+        const float d = exp(s_g[t - 1u][q] - Gs);  // e^(E_t - G_s) <= 1
+        ab += s_alpha[t][q] * s_beta[s][q] * d;
+        ak += s_alpha[t][q] * s_k[s][q] * d;
+      }
+      if (s <= t) {
+        const float d = exp(s_g[t][q] - Gs);  // e^(G_t - G_s) <= 1
+        rb += s_r[t][q] * s_beta[s][q] * d;
+        rk += s_r[t][q] * s_k[s][q] * d;
+      }
+    }
+    s_a[0][t][s] = ab;
+    s_a[1][t][s] = ak;
+    s_a[2][t][s] = rb;
+    s_a[3][t][s] = rk;
+  }
+  barrier();
+
+  // Column j of W and U by forward substitution: X_t = RHS_t + sum_{s<t} A_ab[t,s] X_s, with
+  // RHS = [alpha e^E | A_ak V] (j as a key column for W, as a value row for U).
+  float Wc[CH], Uc[CH];
+  for (uint t = 0u; t < CH; ++t) {
+    float w = s_alpha[t][j] * (t == 0u ? 1.0 : exp(G[t - 1u]));
+    float u = 0.0;
+    for (uint s = 0u; s < t; ++s) {
+      u += s_a[1][t][s] * s_v[s][j];
+      w += s_a[0][t][s] * Wc[s];
+    }
+    for (uint s = 0u; s < t; ++s) u += s_a[0][t][s] * Uc[s];
+    Wc[t] = w;
+    Uc[t] = u;
+  }
+  const float GC = G[CH - 1u];
+  for (uint t = 0u; t < count; ++t) {
+    const uint tok = first + t;
+    sc[region(W_SOLVED, tok, c)] = Wc[t];
+    sc[region(U_SOLVED, tok, c)] = Uc[t];
+    sc[region(R_DEC, tok, c)] = s_r[t][j] * exp(G[t]);
+    sc[region(K_DEC, tok, c)] = s_k[t][j] * exp(GC - G[t]);
+    sc[region(B_DEC, tok, c)] = s_beta[t][j] * exp(GC - G[t]);
+    if (j < CH) {
+      sc[a_matrix(0u, tok, h, j)] = s_a[2][t][j];
+      sc[a_matrix(1u, tok, h, j)] = s_a[3][t][j];
+    }
+  }
+  sc[region(E_GC, first, c)] = exp(GC);
+}
+
+#elif defined(STATE)
+// Rows i0 .. i0 + 15 of the head's state; invocation j holds their column j.
+const uint ROWS = 16u;
+shared float s_S[ROWS][N], s_W[CH][N], s_R[CH][N], s_Z[CH][ROWS], s_V[CH][ROWS];
+
+void main() {
+  const Sequence seq = seqs[gl_WorkGroupID.x];
+  const uint h = gl_WorkGroupID.y, i0 = gl_WorkGroupID.z * ROWS, j = gl_LocalInvocationID.x, c = h * N + j;
+  const uint base = seq.slot * p.state_stride + p.state_offset + h * N * N;
+  float S[ROWS];
+  for (uint i = 0u; i < ROWS; ++i) S[i] = state[base + (i0 + i) * N + j];
+  for (uint first = seq.start; first < seq.start + seq.len; first += CH) {
+    const uint count = min(CH, seq.start + seq.len - first);
+    for (uint i = 0u; i < ROWS; ++i) s_S[i][j] = S[i];
+    for (uint t = 0u; t < CH; ++t) {
+      s_W[t][j] = t < count ? sc[region(W_SOLVED, first + t, c)] : 0.0;
+      s_R[t][j] = t < count ? sc[region(R_DEC, first + t, c)] : 0.0;
+    }
+    barrier();
+    // Z[t, i] = sum_q W[t, q] S0[i, q] + U[t, i] and Yin[t, i] = sum_q R~[t, q] S0[i, q]: 256 of each.
+    for (uint e = j; e < CH * ROWS; e += N) {
+      const uint t = e / ROWS, i = e % ROWS, ci = h * N + i0 + i;
+      float z = 0.0, yin = 0.0;
+      for (uint q = 0u; q < N; ++q) {
+        z += s_W[t][q] * s_S[i][q];
+        yin += s_R[t][q] * s_S[i][q];
+      }
+      if (t < count) {
+        z += sc[region(U_SOLVED, first + t, ci)];
+        sc[region(Z_ROWS, first + t, ci)] = z;
+        sc[region(Y_IN, first + t, ci)] = yin;
+        s_V[t][i] = sc[region(V_ADJ, first + t, ci)];
+      } else {
+        z = 0.0;
+        s_V[t][i] = 0.0;
+      }
+      s_Z[t][i] = z;
+    }
+    barrier();
+    // S <- S diag(e^G_C) + Z^T B- + V^T K-, column j.
+    const float egc = sc[region(E_GC, first, c)];
+    float b[CH], k[CH];
+    for (uint t = 0u; t < CH; ++t) {
+      b[t] = t < count ? sc[region(B_DEC, first + t, c)] : 0.0;
+      k[t] = t < count ? sc[region(K_DEC, first + t, c)] : 0.0;
+    }
+    for (uint i = 0u; i < ROWS; ++i) {
+      float s = S[i] * egc;
+      for (uint t = 0u; t < CH; ++t) s += s_Z[t][i] * b[t] + s_V[t][i] * k[t];
+      S[i] = s;
+    }
+    barrier();
+  }
+  for (uint i = 0u; i < ROWS; ++i) state[base + (i0 + i) * N + j] = S[i];
+}
+
+#elif defined(OUTPUT)
+void main() {
+  uint first, count;
+  Sequence seq;
+  if (!find_chunk(first, count, seq)) return;
+  const uint h = gl_WorkGroupID.y, i = gl_LocalInvocationID.x, c = h * N + i, TC = p.T * p.C;
+  float Z[CH], V[CH];
+  for (uint s = 0u; s < CH; ++s) {
+    Z[s] = s < count ? sc[region(Z_ROWS, first + s, c)] : 0.0;
+    V[s] = s < count ? sc[region(V_ADJ, first + s, c)] : 0.0;
+  }
+  for (uint t = 0u; t < count; ++t) {
+    const uint tok = first + t, at = tok * p.C + c;
+    float y = sc[region(Y_IN, tok, c)];
+    for (uint s = 0u; s <= t; ++s) y += sc[a_matrix(0u, tok, h, s)] * Z[s] + sc[a_matrix(1u, tok, h, s)] * V[s];
+    // GroupNorm over the head (eps 64e-5), the bonus sum_j r_j k_j r_k_j times v, the gate.
+    const float r = rkv[at], k = sc[region(K_ADJ, tok, c)];
+    const vec4 sums = workgroup_sum(vec4(y, r * k * param(p.r_k_row, c), 0.0, 0.0));
+    const float mean = sums.x / float(N);
+    const float var = workgroup_sum((y - mean) * (y - mean)) / float(N);
+    const float normed = (y - mean) * inversesqrt(var + 64e-5) * param(p.ln_x_w_row, c) + param(p.ln_x_b_row, c);
+    o[at] = (normed + sums.y * V[t]) * lora[3u * TC + at];
+  }
+}
+#else
+#error "define PREPARE, STATE or OUTPUT"
+#endif
