@@ -4,6 +4,7 @@
   recurrent state.
 - **field analysis**: a schema of fields ("name": "description") ranked by cosine similarity to a
   document's vector; the field prompts go through ``embed_batch`` (and the cache when given one).
+  Given the document's ``DocState``, it reuses its vector: the document is paid for once.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class DocState:
     state: object       # the rwkv_gpu.State after the document
     n_tokens: int
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    pooling: str = "last"  # how `vector` was pooled
 
 
 @dataclass
@@ -42,27 +44,35 @@ def doc_state(model, text: str, pooling: str = "last", normalize: bool = True) -
     state = model.new_state()
     vector = model.embed(tokens, pooling=pooling, normalize=normalize, state=state, advance=True)
     t2 = time.perf_counter()
-    return DocState(vector, state, len(tokens), {"tokenize": t1 - t0, "prefill_and_embed": t2 - t1})
+    return DocState(vector, state, len(tokens), {"tokenize": t1 - t0, "prefill_and_embed": t2 - t1}, pooling)
 
 
-def field_analysis(model, document: str, fields: dict[str, str], cache=None, pooling: str = "last",
+def field_analysis(model, document: str | DocState, fields: dict[str, str], cache=None, pooling: str = "last",
                    template: str = "{name}: {description}") -> FieldAnalysis:
     """Ranks the fields of a schema by cosine similarity to the document.
 
     Args:
+        document: the text, or its ``DocState`` (from ``doc_state``, with the same pooling), whose
+            vector is then used as it is: the document does not run again.
         fields: field name -> description (at least one).
         cache: an EmbeddingCache; repeated schemas then cost nothing on the GPU.
         template: how a field becomes a prompt.
     """
-    if not isinstance(document, str) or not document.strip():
-        raise ValueError("field_analysis needs a non-empty document")
+    if isinstance(document, DocState):
+        if document.pooling != pooling:
+            raise ValueError(f"the DocState was pooled with {document.pooling!r}, not {pooling!r}")
+    elif not isinstance(document, str) or not document.strip():
+        raise ValueError("field_analysis needs a non-empty document (a text or its DocState)")
     if not isinstance(fields, dict) or not fields:
         raise ValueError("field_analysis needs a non-empty dict of fields (name -> description)")
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in fields.items()):
         raise TypeError("fields must map str names to str descriptions")
     embedder = cache if cache is not None else model
     t0 = time.perf_counter()
-    doc_vec = embedder.embed(document, pooling=pooling, normalize=True)
+    if isinstance(document, DocState):
+        doc_vec = document.vector / max(float(np.linalg.norm(document.vector)), 1e-12)
+    else:
+        doc_vec = embedder.embed(document, pooling=pooling, normalize=True)
     t1 = time.perf_counter()
     prompts = [template.format(name=name, description=desc) for name, desc in fields.items()]
     field_vecs = embedder.embed_batch(prompts, pooling=pooling, normalize=True)

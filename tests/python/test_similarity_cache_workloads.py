@@ -149,6 +149,32 @@ def test_workloads_on_tiny_model(tiny):
     assert set(fa.timings) == {"document", "fields", "rank"}
 
 
+def test_field_analysis_reuses_a_doc_state(tiny):
+    """Given the document's DocState, field analysis scores against its vector and never runs the
+    document again: only the field prompts reach the model."""
+    ds = workloads.doc_state(tiny, EMAIL)
+    want = workloads.field_analysis(tiny, EMAIL, SCHEMA)
+
+    class FieldsOnly:
+        def __init__(self, model):
+            self.model, self.calls = model, []
+
+        def embed(self, *args, **kwargs):
+            raise AssertionError("the document ran again")
+
+        def embed_batch(self, items, **kwargs):
+            self.calls.append(list(items))
+            return self.model.embed_batch(items, **kwargs)
+
+    spy = FieldsOnly(tiny)
+    got = workloads.field_analysis(tiny, ds, SCHEMA, cache=spy)
+    assert len(spy.calls) == 1 and len(spy.calls[0]) == len(SCHEMA)  # all fields in one batch
+    assert [n for n, _ in got.ranking] == [n for n, _ in want.ranking]
+    np.testing.assert_allclose([s for _, s in got.ranking], [s for _, s in want.ranking], atol=1e-5)
+    with pytest.raises(ValueError, match="pooled with 'last'"):
+        workloads.field_analysis(tiny, ds, SCHEMA, pooling="mean")
+
+
 def test_workload_errors(tiny):
     with pytest.raises(ValueError, match="non-empty"):
         workloads.doc_state(tiny, "   ")
