@@ -1,7 +1,7 @@
 #version 450
 // Spec T4-T12 like wkv7.comp, with the recurrence run in parallel over chunks of CH = 16 tokens of a
-// sequence (../shared/docs/wkv7-chunked.md, whose notation this follows; "tile16x" form: every
-// decay factor is exp of a non-positive exponent, so nothing can overflow). Three steps, three
+// sequence (../shared/docs/wkv7-chunked.md, whose notation this follows; its "tile16" form: decay
+// factors relative to the chunk's middle token, all within e^+-5). Three steps, three
 // variants of this source, one dispatch each:
 //   PREPARE (chunk x head): the prelude of each token (decay, iclr, kk, key and value adjustments),
 //     the chunk's log-decay prefix sums G, the C x C matrices A_ab, A_ak, A_rb, A_rk and the UT
@@ -70,7 +70,13 @@ bool find_chunk(out uint first, out uint count, out Sequence seq) {
 }
 
 #if defined(PREPARE)
-shared float s_alpha[CH][N], s_beta[CH][N], s_k[CH][N], s_r[CH][N], s_v[CH][N], s_g[CH][N];
+// The four C x C matrices are products of per-token factors taken relative to the chunk's middle
+// ("tile16" in the note): A_ab[t,s] = sum_q (alpha_tq e^(E_tq - M_q)) (beta_sq e^(M_q - G_sq)), M = G
+// at token 7. With g = log w in [-0.6066, 0] (T4's formula, whatever its input) no factor exceeds
+// e^(8 * 0.6066) = 128, and entries outside the causal triangle are selected away, never used.
+// Rows are padded to N + 1 floats so that 16 rows read at one column fall in distinct banks.
+const uint MID = CH / 2u - 1u;
+shared float s_ah[CH][N + 1u], s_rh[CH][N + 1u], s_bh[CH][N + 1u], s_kh[CH][N + 1u];
 shared float s_a[4][CH][CH];  // A_ab, A_ak, A_rb, A_rk
 
 void main() {
@@ -79,7 +85,10 @@ void main() {
   if (!find_chunk(first, count, seq)) return;
   const uint h = gl_WorkGroupID.y, j = gl_LocalInvocationID.x, c = h * N + j, TC = p.T * p.C;
 
-  // Prelude (as wkv7.comp), one token at a time: kk's norm is a sum over the head.
+  // Prelude (as wkv7.comp), one token at a time: kk's norm is a sum over the head. Invocation j
+  // keeps column j of each token's values.
+  float r_[CH], k_[CH], v_[CH], alpha_[CH], beta_[CH], G[CH];
+  float acc = 0.0;
   for (uint t = 0u; t < CH; ++t) {
     float r = 0.0, k = 0.0, v = 0.0, g = 0.0, kk = 0.0, a = 0.0;
     if (t < count) {
@@ -100,46 +109,35 @@ void main() {
       sc[region(V_ADJ, first + t, c)] = v;
     }
     kk /= max(sqrt(workgroup_sum(kk * kk)), 1e-12);  // uniform: every invocation runs it
-    s_alpha[t][j] = -kk;
-    s_beta[t][j] = kk * a;
-    s_k[t][j] = k;
-    s_r[t][j] = r;
-    s_v[t][j] = v;
-    s_g[t][j] = g;
-  }
-  // Prefix sums of the log-decay of column j: G_t (inclusive), E_t = G_{t-1}. Padding adds 0.
-  float G[CH];
-  float acc = 0.0;
-  for (uint t = 0u; t < CH; ++t) {
-    acc += s_g[t][j];
+    r_[t] = r;
+    k_[t] = k;
+    v_[t] = v;
+    alpha_[t] = -kk;
+    beta_[t] = kk * a;
+    acc += g;  // prefix sums of the log-decay: G_t inclusive, E_t = G_{t-1}; padding adds 0
     G[t] = acc;
   }
+  const float M = G[MID];
+  for (uint t = 0u; t < CH; ++t) {
+    s_ah[t][j] = alpha_[t] * exp((t == 0u ? 0.0 : G[t - 1u]) - M);
+    s_rh[t][j] = r_[t] * exp(G[t] - M);
+    s_bh[t][j] = beta_[t] * exp(M - G[t]);
+    s_kh[t][j] = k_[t] * exp(M - G[t]);
+  }
   barrier();
-  for (uint t = 0u; t < CH; ++t) s_g[t][j] = G[t];  // s_g now holds G
-  barrier();
-
-  // The four C x C matrices, each entry a sum over the head's key columns; entries outside the
-  // causal triangle are set to 0 (selected, never multiplied: their exponents can be positive).
   for (uint e = j; e < CH * CH; e += N) {
     const uint t = e / CH, s = e % CH;
     float ab = 0.0, ak = 0.0, rb = 0.0, rk = 0.0;
     for (uint q = 0u; q < N; ++q) {
-      const float Gs = s_g[s][q];
-      if (s < t) {
-        const float d = exp(s_g[t - 1u][q] - Gs);  // e^(E_t - G_s) <= 1
-        ab += s_alpha[t][q] * s_beta[s][q] * d;
-        ak += s_alpha[t][q] * s_k[s][q] * d;
-      }
-      if (s <= t) {
-        const float d = exp(s_g[t][q] - Gs);  // e^(G_t - G_s) <= 1
-        rb += s_r[t][q] * s_beta[s][q] * d;
-        rk += s_r[t][q] * s_k[s][q] * d;
-      }
+      ab += s_ah[t][q] * s_bh[s][q];
+      ak += s_ah[t][q] * s_kh[s][q];
+      rb += s_rh[t][q] * s_bh[s][q];
+      rk += s_rh[t][q] * s_kh[s][q];
     }
-    s_a[0][t][s] = ab;
-    s_a[1][t][s] = ak;
-    s_a[2][t][s] = rb;
-    s_a[3][t][s] = rk;
+    s_a[0][t][s] = s < t ? ab : 0.0;
+    s_a[1][t][s] = s < t ? ak : 0.0;
+    s_a[2][t][s] = s <= t ? rb : 0.0;
+    s_a[3][t][s] = s <= t ? rk : 0.0;
   }
   barrier();
 
@@ -147,13 +145,12 @@ void main() {
   // RHS = [alpha e^E | A_ak V] (j as a key column for W, as a value row for U).
   float Wc[CH], Uc[CH];
   for (uint t = 0u; t < CH; ++t) {
-    float w = s_alpha[t][j] * (t == 0u ? 1.0 : exp(G[t - 1u]));
+    float w = alpha_[t] * (t == 0u ? 1.0 : exp(G[t - 1u]));
     float u = 0.0;
     for (uint s = 0u; s < t; ++s) {
-      u += s_a[1][t][s] * s_v[s][j];
+      u += s_a[1][t][s] * v_[s] + s_a[0][t][s] * Uc[s];
       w += s_a[0][t][s] * Wc[s];
     }
-    for (uint s = 0u; s < t; ++s) u += s_a[0][t][s] * Uc[s];
     Wc[t] = w;
     Uc[t] = u;
   }
@@ -162,9 +159,9 @@ void main() {
     const uint tok = first + t;
     sc[region(W_SOLVED, tok, c)] = Wc[t];
     sc[region(U_SOLVED, tok, c)] = Uc[t];
-    sc[region(R_DEC, tok, c)] = s_r[t][j] * exp(G[t]);
-    sc[region(K_DEC, tok, c)] = s_k[t][j] * exp(GC - G[t]);
-    sc[region(B_DEC, tok, c)] = s_beta[t][j] * exp(GC - G[t]);
+    sc[region(R_DEC, tok, c)] = r_[t] * exp(G[t]);
+    sc[region(K_DEC, tok, c)] = k_[t] * exp(GC - G[t]);
+    sc[region(B_DEC, tok, c)] = beta_[t] * exp(GC - G[t]);
     if (j < CH) {
       sc[a_matrix(0u, tok, h, j)] = s_a[2][t][j];
       sc[a_matrix(1u, tok, h, j)] = s_a[3][t][j];
@@ -176,7 +173,8 @@ void main() {
 #elif defined(STATE)
 // Rows i0 .. i0 + 15 of the head's state; invocation j holds their column j.
 const uint ROWS = 16u;
-shared float s_S[ROWS][N], s_W[CH][N], s_R[CH][N], s_Z[CH][ROWS], s_V[CH][ROWS];
+// Rows padded to N + 1 floats: 16 rows read at one column fall in distinct banks.
+shared float s_S[ROWS][N + 1u], s_W[CH][N + 1u], s_R[CH][N + 1u], s_Z[CH][ROWS], s_V[CH][ROWS];
 
 void main() {
   const Sequence seq = seqs[gl_WorkGroupID.x];
