@@ -43,7 +43,15 @@ Model::Model(const std::filesystem::path& path, const std::string& device, const
   // Models converted without a vocabulary still run on token ids.
   if (const auto* m = file.find("tokenizer.ggml.model"); m && m->type == gguf::ValueType::STRING && m->as_string() == "rwkv")
     tokenizer_ = std::make_shared<const WorldTokenizer>(WorldTokenizer::from_gguf(file));
+  // Checked at load, not at the first call: every call would fail.
+  if (tokenizer_ && tokenizer_->vocab_size() < info_.config.vocab)
+    throw GGUFError(path.string() + ": the tokenizer has " + std::to_string(tokenizer_->vocab_size()) +
+                    " tokens for a vocabulary of " + std::to_string(info_.config.vocab));
   device_ = vk::Device::open(device);
+  if (info_.config.head_size > device_->info().max_workgroup_invocations)
+    throw InvalidArgument(path.string() + ": head size " + std::to_string(info_.config.head_size) + " exceeds " +
+                          device_->info().name + "'s " + std::to_string(device_->info().max_workgroup_invocations) +
+                          " invocations per workgroup");
   info_.device_name = device_->info().name;
   weights_ = model::upload_weights(device_, file, info_.config, progress);
   std::map<std::string, uint32_t> types;

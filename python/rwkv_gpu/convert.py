@@ -13,8 +13,12 @@ a0/a1/a2) and the tokenizer metadata (the World vocab for 65536-token models, si
 
 from __future__ import annotations
 
+import json
 import os
+import pickle
 import re
+import struct
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -27,27 +31,43 @@ _FILE_TYPE = {"f32": 0, "f16": 1, "q4_0": 2, "q4_1": 3, "q8_0": 7, "q5_0": 8, "q
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Tensors of a .pth or .safetensors checkpoint, as float32 numpy arrays with BlinkDL names."""
+    """Tensors of a .pth or .safetensors checkpoint, as float32 numpy arrays with BlinkDL names.
+
+    Raises ValueError (naming the file) for anything that is not a readable checkpoint.
+    """
     path = Path(path)
-    if path.suffix == ".safetensors":
-        from safetensors.numpy import load_file
-
-        try:
-            tensors = load_file(path)
-        except (TypeError, ValueError):  # bfloat16 has no numpy dtype: read raw
-            tensors = _load_safetensors_raw(path)
-    else:
-        from .pth import load_pth
-
-        tensors = load_pth(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: not a regular file")
+    with open(path, "rb") as f:
+        if f.read(4) == b"GGUF":
+            raise ValueError(f"{path}: is already a GGUF file (convert reads .pth and .safetensors)")
+    try:
+        tensors = _read_checkpoint(path)
+    except (zipfile.BadZipFile, pickle.UnpicklingError, EOFError, struct.error, UnicodeDecodeError,
+            KeyError, IndexError, TypeError, AttributeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from e
+    except Exception as e:  # safetensors' own SafetensorError
+        if type(e).__name__ != "SafetensorError":
+            raise
+        raise ValueError(f"{path}: not a readable .safetensors file ({e})") from e
     tensors = {k: np.asarray(v, dtype=np.float32) for k, v in tensors.items()}
     return _from_hf_names(tensors) if any(k.startswith("model.") for k in tensors) else tensors
 
 
-def _load_safetensors_raw(path: Path) -> dict[str, np.ndarray]:
-    import json
-    import struct
+def _read_checkpoint(path: Path) -> dict[str, np.ndarray]:
+    if path.suffix == ".safetensors":
+        from safetensors.numpy import load_file
 
+        try:
+            return load_file(path)
+        except (TypeError, ValueError):  # bfloat16 has no numpy dtype: read raw
+            return _load_safetensors_raw(path)
+    from .pth import load_pth
+
+    return load_pth(path)
+
+
+def _load_safetensors_raw(path: Path) -> dict[str, np.ndarray]:
     data = path.read_bytes()
     (n,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8:8 + n])

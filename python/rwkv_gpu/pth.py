@@ -31,6 +31,9 @@ class _StorageType:
 
 def _rebuild_tensor(storage, offset, size, stride, *args):
     data, dtype = storage
+    if not (isinstance(size, tuple) and isinstance(stride, tuple) and len(size) == len(stride)
+            and all(isinstance(v, int) and v >= 0 for v in (offset, *size, *stride))):
+        raise ValueError(f"malformed tensor in checkpoint: offset {offset!r}, size {size!r}, stride {stride!r}")
     n = int(np.prod(size)) if len(size) else 1
     if dtype == "bfloat16":
         raw = np.frombuffer(data, dtype=np.uint16)
@@ -39,6 +42,11 @@ def _rebuild_tensor(storage, offset, size, stride, *args):
         flat = np.frombuffer(data, dtype=dtype)
     if n == 0:
         return np.zeros(size, dtype=flat.dtype)
+    # The last element the view reaches must lie inside the storage (as_strided does not check).
+    last = offset + sum((d - 1) * s for d, s in zip(size, stride))
+    if last >= len(flat):
+        raise ValueError(f"malformed tensor in checkpoint: size {size} and stride {stride} at offset {offset} "
+                         f"reach element {last} of a storage of {len(flat)}")
     itemsize = flat.itemsize
     view = np.lib.stride_tricks.as_strided(flat[offset:], shape=tuple(size), strides=tuple(s * itemsize for s in stride))
     return np.array(view)  # a contiguous copy that owns its memory

@@ -1,0 +1,140 @@
+"""Hostile inputs that crashed, hung or misbehaved (the hardening issue's items 1, 3, 8, 9 and
+some of 10), each a regression test: a clear typed error, never a signal or a hang."""
+
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+import rwkv_gpu
+from rwkv_gpu.testing import random_model
+
+
+def _run_isolated(code: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """A child process, so that a crash (SIGSEGV, SIGFPE) fails the test instead of the run."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
+
+
+def _pth_with_tensor(path, size, stride, offset=0, storage_floats=1):
+    """A torch.save-style zip whose state dict holds one FloatStorage tensor with the given view,
+    written opcode by opcode (torch itself refuses out-of-range views)."""
+    def i(v):
+        return b"J" + struct.pack("<i", v)
+
+    def tup(vals):
+        return b"(" + b"".join(i(v) for v in vals) + b"t"
+
+    pid = b"(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpu" + i(storage_floats) + b"tQ"
+    pkl = (b"\x80\x02}X\x01\x00\x00\x00wctorch._utils\n_rebuild_tensor_v2\n(" + pid + i(offset) + tup(size) + tup(stride)
+           + b"tRs.")
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("archive/data.pkl", pkl)
+        z.writestr("archive/data/0", np.ones(storage_floats, np.float32).tobytes())
+
+
+def test_pth_views_outside_their_storage_are_rejected(tmp_path):
+    from rwkv_gpu.pth import load_pth
+
+    ok = tmp_path / "ok.pth"
+    _pth_with_tensor(ok, (2, 3), (3, 1), storage_floats=6)
+    assert load_pth(ok)["w"].shape == (2, 3)
+    for name, size, stride, offset in [("huge", (64, 10**6), (10**6, 1), 0), ("past-end", (2, 3), (3, 1), 1),
+                                       ("negative", (2,), (-1,), 0)]:
+        bad = tmp_path / f"{name}.pth"
+        _pth_with_tensor(bad, size, stride, offset, storage_floats=6)
+        with pytest.raises(ValueError, match="malformed tensor"):
+            load_pth(bad)
+    bad = tmp_path / "huge.pth"
+    r = _run_isolated(f"import rwkv_gpu.cli as c, sys; sys.exit(c.main(['convert', {str(bad)!r}, '-o', {str(tmp_path / 'x.gguf')!r}]))")
+    assert r.returncode == 1 and "malformed tensor" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("content,suffix", [(b"PK\x03\x04garbage", ".pth"), (b"", ".pth"), (os.urandom(300), ".pth"),
+                                            (b"\xff" * 8 + b"{}", ".safetensors"), (b"GGUF\x03\x00\x00\x00", ".pth")],
+                         ids=["corrupt-zip", "empty", "random", "corrupt-safetensors", "gguf-input"])
+def test_cli_convert_of_garbage_is_one_line(tmp_path, content, suffix):
+    src = tmp_path / f"in{suffix}"
+    src.write_bytes(content)
+    r = _run_isolated(f"import rwkv_gpu.cli as c, sys; sys.exit(c.main(['convert', {str(src)!r}, '-o', {str(tmp_path / 'x.gguf')!r}]))")
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.startswith("rwkv-gpu: error:") and "Traceback" not in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_fifo_paths_are_refused_not_waited_on(tmp_path):
+    fifo = tmp_path / "model.gguf"
+    os.mkfifo(fifo)
+    r = _run_isolated(f"""
+import rwkv_gpu
+try:
+    rwkv_gpu.Model({str(fifo)!r})
+except rwkv_gpu.GGUFError as e:
+    print("GGUFError", e)
+""", timeout=30)
+    assert "not a regular file" in r.stdout
+    with pytest.raises(ValueError, match="not a regular file"):
+        from rwkv_gpu.convert import load_checkpoint
+
+        load_checkpoint(fifo)
+
+
+def test_zero_lora_rank_is_a_gguf_error(tmp_path):
+    path = tmp_path / "rank0.gguf"
+    with np.errstate(divide="ignore"):
+        random_model(path, n_layer=2, n_embd=64, head_size=32, vocab=100, dtype="f32", lora_ranks=(0, 32, 32, 32))
+    r = _run_isolated(f"""
+import rwkv_gpu
+try:
+    rwkv_gpu.Model({str(path)!r})
+except rwkv_gpu.GGUFError as e:
+    print("GGUFError", e)
+""")
+    assert r.returncode == 0 and "decay LoRA rank" in r.stdout, (r.returncode, r.stderr)
+
+
+def _copy_with(src, dst, overrides=None, tokens=None):
+    """src's tensors and metadata, with some metadata replaced (key -> (value, GGUFValueType))."""
+    import gguf
+
+    reader = gguf.GGUFReader(src)
+    w = gguf.GGUFWriter(dst, "rwkv7")
+    for key, field in reader.fields.items():
+        if key.startswith("GGUF.") or key == "general.architecture":
+            continue
+        if overrides and key in overrides:
+            value, vtype = overrides[key]
+            w.add_key_value(key, value, vtype)
+        elif key == "tokenizer.ggml.tokens" and tokens is not None:
+            w.add_array(key, tokens)
+        elif key == "tokenizer.ggml.token_type" and tokens is not None:
+            w.add_array(key, list(field.contents())[: len(tokens)])
+        elif field.types[0] == gguf.GGUFValueType.ARRAY:
+            w.add_array(key, field.contents())
+        else:
+            w.add_key_value(key, field.contents(), field.types[0])
+    for t in reader.tensors:
+        w.add_tensor(t.name, np.asarray(t.data), raw_dtype=t.tensor_type)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def test_counts_beyond_32_bits_and_short_token_lists(tmp_path):
+    import gguf
+
+    src = tmp_path / "m.gguf"
+    random_model(src, n_layer=2, n_embd=64, head_size=32, vocab=300, dtype="f32")
+    wrapped = tmp_path / "wrapped.gguf"
+    _copy_with(src, wrapped, {"rwkv7.block_count": (2**32 + 2, gguf.GGUFValueType.UINT64)})
+    with pytest.raises(rwkv_gpu.GGUFError, match="block_count = 4294967298 is out of range"):
+        rwkv_gpu.Model(wrapped)
+    short = tmp_path / "short.gguf"
+    _copy_with(src, short, tokens=[f"t{i}" for i in range(100)])
+    with pytest.raises(rwkv_gpu.GGUFError, match="100 tokens for a vocabulary of 300"):
+        rwkv_gpu.Model(short)
