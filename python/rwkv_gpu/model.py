@@ -148,8 +148,9 @@ class Model:
         if values.dtype != np.float32 or values.size != self.info["state_floats"]:
             raise ValueError(f"a state is {self.info['state_floats']} float32 values, got {values.size} {values.dtype}")
         mirror = state._core.mirror()[0]
-        if not np.shares_memory(mirror, values):
-            np.copyto(mirror, values.reshape(-1))
+        same_view = (values.flags.c_contiguous and values.__array_interface__["data"][0] == mirror.__array_interface__["data"][0])
+        if not same_view:  # another array, or another view of the mirror (copied out first: they overlap)
+            np.copyto(mirror, values.reshape(-1).copy() if np.shares_memory(mirror, values) else values.reshape(-1))
         state._core.write_mirror()
 
     def state_layers(self, values: np.ndarray) -> list[dict[str, np.ndarray]]:
