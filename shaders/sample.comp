@@ -140,20 +140,25 @@ void main() {
   logits_base = rp.logits_row * p.V;
   occ_base = rp.slot * p.V;
 
+  // A NaN or infinite logit (non-finite weights or state) counts as +inf, so the argmax finds it;
+  // the row then draws no token but the marker 0xFFFFFFFF, which the host reports as an error.
   float top = -1.0 / 0.0;
   uint top_index = 0xFFFFFFFFu;
   for (uint v = tid; v < p.V; v += WG) {
     const float l = penalized(v);
-    if (l > top) {
-      top = l;
+    const float key = isnan(l) || isinf(l) ? 1.0 / 0.0 : l;
+    if (key > top) {
+      top = key;
       top_index = v;
     }
   }
   float m;
   uint token;
   workgroup_argmax(top, top_index, m, token);
+  const bool non_finite = isinf(m);
+  if (non_finite) token = 0xFFFFFFFFu;
 
-  if (rp.temperature > 0.0) {
+  if (!non_finite && rp.temperature > 0.0) {
     float z = 0.0;
     for (uint v = tid; v < p.V; v += WG) z += exp(penalized(v) - m);
     const float inv_z = 1.0 / workgroup_sum(z);

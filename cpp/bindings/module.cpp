@@ -29,6 +29,7 @@ PYBIND11_MODULE(_core, m) {
   py::register_exception<rwkv::DeviceTimeout>(m, "DeviceTimeoutError", vulkan.ptr());
   py::register_exception<rwkv::GGUFError>(m, "GGUFError", error.ptr());
   py::register_exception<rwkv::TokenizerError>(m, "TokenizerError", error.ptr());
+  py::register_exception<rwkv::NonFinite>(m, "NonFiniteError", error.ptr());
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);

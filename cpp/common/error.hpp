@@ -34,4 +34,10 @@ struct TokenizerError : Error {
   using Error::Error;
 };
 
+// NaN or infinity where a finite number must be (logits to sample from): non-finite weights or
+// state. Maps to rwkv_gpu.NonFiniteError.
+struct NonFinite : Error {
+  using Error::Error;
+};
+
 }  // namespace rwkv

@@ -1,5 +1,7 @@
 #include "model/config.hpp"
 
+#include <cmath>
+
 #include "common/error.hpp"
 #include "gguf/file.hpp"
 
@@ -45,6 +47,8 @@ Config Config::from_gguf(const gguf::File& f) {
   c.n_embd = count(f, "rwkv7.embedding_length");
   c.head_size = count(f, "rwkv7.wkv.head_size");
   if (const auto* e = f.find("rwkv7.attention.layer_norm_epsilon")) c.eps = float(e->as_float());
+  if (!(c.eps > 0.0f && std::isfinite(c.eps)))  // NaN fails too
+    throw GGUFError(f.path().string() + ": layer_norm_epsilon " + std::to_string(c.eps) + " is not a positive number");
   if (const auto* n = f.find("general.name"); n && n->type == gguf::ValueType::STRING) c.name = n->as_string();
   if (c.n_layer == 0 || c.n_embd == 0 || c.head_size == 0 || c.n_embd % c.head_size != 0)
     throw GGUFError(f.path().string() + ": n_embd " + std::to_string(c.n_embd) + " is not a positive multiple of head size " +

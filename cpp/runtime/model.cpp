@@ -188,6 +188,10 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
     const auto* out = reinterpret_cast<const float*>(back->mapped());
     const auto* drawn = sampling ? reinterpret_cast<const uint32_t*>(outputs.sampler->ids()->mapped()) : nullptr;
     for (uint32_t r = 0; r < n_rows; ++r)
+      if (drawn && drawn[r] >= c.vocab)  // sample.comp's marker
+        throw NonFinite("[sample] the logits of sequence " + std::to_string(row_owner[r].first) +
+                        " hold NaN or infinity (non-finite weights or state): nothing to sample from");
+    for (uint32_t r = 0; r < n_rows; ++r)
       sink(row_owner[r].first, row_owner[r].second, rows_back ? out + uint64_t(r) * width : nullptr, drawn ? drawn[r] : 0);
   }
 }

@@ -11,7 +11,8 @@ arguments raise ``ValueError`` or ``TypeError`` as Python does::
     │   ├── DeviceLostError
     │   └── DeviceTimeoutError      GPU work exceeded RWKV_GPU_TIMEOUT_S
     ├── GGUFError                   a malformed or unsupported GGUF file
-    └── TokenizerError
+    ├── TokenizerError
+    └── NonFiniteError              NaN or infinity in logits to sample from (weights or state)
 """
 
 from ._core import (
@@ -20,6 +21,7 @@ from ._core import (
     Error,
     GGUFError,
     NoDeviceError,
+    NonFiniteError,
     NoVulkanLoaderError,
     OutOfDeviceMemoryError,
     TokenizerError,
@@ -36,4 +38,5 @@ __all__ = [
     "DeviceTimeoutError",
     "GGUFError",
     "TokenizerError",
+    "NonFiniteError",
 ]

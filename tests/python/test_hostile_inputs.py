@@ -138,3 +138,28 @@ def test_counts_beyond_32_bits_and_short_token_lists(tmp_path):
     _copy_with(src, short, tokens=[f"t{i}" for i in range(100)])
     with pytest.raises(rwkv_gpu.GGUFError, match="100 tokens for a vocabulary of 300"):
         rwkv_gpu.Model(short)
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0], ids=["greedy", "sampled"])
+def test_nan_state_gives_a_clear_error_when_sampling(tiny_gguf, temperature):
+    model = rwkv_gpu.Model(tiny_gguf)
+    state = model.new_state()
+    values = model.back_state(state)
+    values[:] = np.nan
+    model.load_state(state, values)
+    with pytest.raises(rwkv_gpu.NonFiniteError, match="NaN or infinity"):
+        model.generate([1, 2, 3], 5, temperature=temperature, state=state)
+    # The model itself is fine: a finite state generates.
+    assert len(model.generate([1, 2, 3], 5, temperature=temperature).tokens) == 5
+
+
+def test_nan_or_negative_epsilon_is_refused(tmp_path):
+    import gguf
+
+    src = tmp_path / "m.gguf"
+    random_model(src, n_layer=2, n_embd=64, head_size=32, vocab=300, dtype="f32")
+    for eps in (float("nan"), -1e-5):
+        bad = tmp_path / "eps.gguf"
+        _copy_with(src, bad, {"rwkv7.attention.layer_norm_epsilon": (eps, gguf.GGUFValueType.FLOAT32)})
+        with pytest.raises(rwkv_gpu.GGUFError, match="layer_norm_epsilon"):
+            rwkv_gpu.Model(bad)
