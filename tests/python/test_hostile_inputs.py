@@ -163,3 +163,18 @@ def test_nan_or_negative_epsilon_is_refused(tmp_path):
         _copy_with(src, bad, {"rwkv7.attention.layer_norm_epsilon": (eps, gguf.GGUFValueType.FLOAT32)})
         with pytest.raises(rwkv_gpu.GGUFError, match="layer_norm_epsilon"):
             rwkv_gpu.Model(bad)
+
+
+def test_states_of_another_models_weights_are_refused(tmp_path):
+    """Same shapes, other weights (another seed): another fingerprint, so State.load refuses."""
+    a, b = tmp_path / "a.gguf", tmp_path / "b.gguf"
+    random_model(a, n_layer=2, n_embd=64, head_size=32, vocab=300, dtype="f32", seed=1)
+    random_model(b, n_layer=2, n_embd=64, head_size=32, vocab=300, dtype="f32", seed=2)
+    ma, mb = rwkv_gpu.Model(a), rwkv_gpu.Model(b)
+    assert ma.info["fingerprint"] != mb.info["fingerprint"]
+    assert rwkv_gpu.Model(a).info["fingerprint"] == ma.info["fingerprint"]
+    state = ma.new_state()
+    ma.run([1, 2, 3], state, logits=None)
+    state.save(tmp_path / "s.npz")
+    with pytest.raises(ValueError, match="another model"):
+        mb.new_state().load(tmp_path / "s.npz")
