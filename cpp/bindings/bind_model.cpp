@@ -14,6 +14,7 @@ namespace {
 
 runtime::LogitsMode logits_mode(const py::object& o) {
   if (o.is_none()) return runtime::LogitsMode::None;
+  if (!py::isinstance<py::str>(o)) throw py::type_error("logits must be \"last\", \"all\" or None, not " + std::string(py::repr(o)));
   const auto s = o.cast<std::string>();
   if (s == "last") return runtime::LogitsMode::Last;
   if (s == "all") return runtime::LogitsMode::All;

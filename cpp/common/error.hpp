@@ -7,8 +7,14 @@
 
 namespace rwkv {
 
+// Messages can quote bytes from files: an embedded NUL is shown as \0 instead of ending the message
+// (what() is a C string).
 struct Error : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& what) : std::runtime_error(escape_nul(what)) {}
+  static std::string escape_nul(std::string s) {
+    for (size_t i = s.find('\0'); i != std::string::npos; i = s.find('\0', i + 2)) s.replace(i, 1, "\\0");
+    return s;
+  }
 };
 
 // Bad arguments from the caller (shapes, ids, options). Maps to Python's ValueError.

@@ -158,8 +158,13 @@ File::File(const std::filesystem::path& path) : path_(path), map_(std::make_uniq
   const auto n_tensors = c.read<uint64_t>("tensor count");
   const auto n_kv = c.read<uint64_t>("metadata count");
   // Each tensor info takes at least 24 bytes, each key/value pair at least 14: larger counts are lies.
-  if (n_tensors > c.remaining() / 24) c.fail("absurd tensor count " + std::to_string(n_tensors));
-  if (n_kv > c.remaining() / 14) c.fail("absurd metadata count " + std::to_string(n_kv));
+  // Each entry takes at least 24 (tensor) or 14 (metadata) bytes of what follows the header.
+  if (n_tensors > c.remaining() / 24)
+    c.fail(std::to_string(n_tensors) + " tensors cannot fit in the " + std::to_string(c.remaining()) +
+           " bytes after the header (a truncated file, or a corrupt count)");
+  if (n_kv > c.remaining() / 14)
+    c.fail(std::to_string(n_kv) + " metadata entries cannot fit in the " + std::to_string(c.remaining()) +
+           " bytes after the header (a truncated file, or a corrupt count)");
 
   for (uint64_t i = 0; i < n_kv; ++i) {
     std::string key = c.read_string("metadata key");

@@ -221,9 +221,11 @@ class Batcher:
         """Queues a request; see ``Model.generate`` for the arguments. Returns its ``Request``."""
         sampling = Sampling(temperature, top_p, top_k, presence_penalty, frequency_penalty, penalty_decay, seed)
         sampling.check()
-        if int(max_tokens) != max_tokens or max_tokens < 0:
-            raise ValueError(f"max_tokens must be an integer >= 0, not {max_tokens}")
+        if int(max_tokens) != max_tokens or not 0 <= max_tokens < 2**32:
+            raise ValueError(f"max_tokens must be an integer in [0, 2**32), not {max_tokens}")
         stop = [stop] if isinstance(stop, str) else list(stop or [])
+        if not all(isinstance(s, str) for s in stop):
+            raise TypeError(f"stop must be a str or a list of str, not {stop!r}")
         if stop and self.model.tokenizer is None:
             raise ValueError("stop strings need a model with a tokenizer")
         stop_tokens = [0] if stop_tokens is None else [int(t) for t in stop_tokens]

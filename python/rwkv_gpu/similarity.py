@@ -19,6 +19,9 @@ def _as_matrix(x, name: str) -> np.ndarray:
 
 
 def _unit(a: np.ndarray) -> np.ndarray:
+    # Scaled by each row's largest magnitude first: the norm of [1e30, 1e30] overflows float32.
+    scale = np.max(np.abs(a), axis=1, keepdims=True)
+    a = a / np.where(scale > 0, scale, 1)
     return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
 
 

@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -148,9 +149,9 @@ def test_nan_state_gives_a_clear_error_when_sampling(tiny_gguf, temperature):
     values[:] = np.nan
     model.load_state(state, values)
     with pytest.raises(rwkv_gpu.NonFiniteError, match="NaN or infinity"):
-        model.generate([1, 2, 3], 5, temperature=temperature, state=state)
+        model.generate([1, 2, 3], 5, temperature=temperature, state=state, stop_tokens=[], seed=1)
     # The model itself is fine: a finite state generates.
-    assert len(model.generate([1, 2, 3], 5, temperature=temperature).tokens) == 5
+    assert len(model.generate([1, 2, 3], 5, temperature=temperature, stop_tokens=[], seed=1).tokens) == 5
 
 
 def test_nan_or_negative_epsilon_is_refused(tmp_path):
@@ -178,3 +179,30 @@ def test_states_of_another_models_weights_are_refused(tmp_path):
     state.save(tmp_path / "s.npz")
     with pytest.raises(ValueError, match="another model"):
         mb.new_state().load(tmp_path / "s.npz")
+
+
+def test_small_ones(tiny_gguf, tmp_path):
+    model = rwkv_gpu.Model(tiny_gguf)
+    with pytest.raises(TypeError, match="logits must be"):
+        model.run([1, 2], logits=1)
+    with pytest.raises(ValueError, match="max_tokens"):
+        model.generate([1, 2], 2**40)
+    with pytest.raises(TypeError, match="stop must be"):
+        model.generate([1, 2], 5, stop=b"e")
+    big = np.array([1e30, 1e30], np.float32)
+    assert rwkv_gpu.cosine_similarity(big, big) == pytest.approx(1.0)
+    assert rwkv_gpu.cosine_similarity(big, -big) == pytest.approx(-1.0)
+    # A file cut right after its header: the message says so instead of "absurd tensor count".
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(Path(tiny_gguf).read_bytes()[:24])
+    with pytest.raises(rwkv_gpu.GGUFError, match="cannot fit in the 0 bytes after the header"):
+        rwkv_gpu.GGUFFile(cut)
+    # An embedded NUL in a quoted value is shown as \0, not the end of the message.
+    def gstr(b):
+        return struct.pack("<Q", len(b)) + b
+
+    nul = tmp_path / "nul.gguf"
+    head = b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + gstr(b"general.architecture") + struct.pack("<I", 8) + gstr(b"rw\0kv")
+    nul.write_bytes(head + b"\0" * (-len(head) % 32))
+    with pytest.raises(rwkv_gpu.GGUFError, match=r"'rw\\0kv'; rwkv_gpu runs RWKV-7"):
+        rwkv_gpu.Model(nul)
