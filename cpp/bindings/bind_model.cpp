@@ -71,9 +71,19 @@ void bind_model(py::module_& m) {
              };
              // None: the engine's default precision.
              const auto p = precision ? std::optional(ops::parse_precision(*precision)) : std::nullopt;
-             py::gil_scoped_release release;
-             return p ? std::make_shared<runtime::Model>(path, device, fn, chunk_tokens, *p)
-                      : std::make_shared<runtime::Model>(path, device, fn, chunk_tokens);
+             std::shared_ptr<runtime::Model> model;
+             {
+               py::gil_scoped_release release;
+               model = p ? std::make_shared<runtime::Model>(path, device, fn, chunk_tokens, *p)
+                         : std::make_shared<runtime::Model>(path, device, fn, chunk_tokens);
+             }
+             // Ctrl-C between chunks: the pending KeyboardInterrupt (or a handler's exception)
+             // leaves the call at once.
+             model->set_interrupt_check([] {
+               py::gil_scoped_acquire gil;
+               if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+             });
+             return model;
            }),
            py::arg("path"), py::arg("device") = "", py::arg("progress") = nullptr, py::arg("chunk_tokens") = 256,
            py::arg("precision") = py::none())

@@ -125,7 +125,10 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
   const vk::BufferPtr& back = logits ? logits_back_ : embeddings_back_;
   std::vector<std::span<const uint32_t>> token_spans;
   for (const auto& s : seqs) token_spans.push_back(s.tokens);
+  bool first_chunk = true;
   for (const Chunk& chunk : plan_chunks(token_spans, forward_->max_tokens())) {
+    if (!first_chunk && interrupt_check_) interrupt_check_();
+    first_chunk = false;
     auto* ids = reinterpret_cast<uint32_t*>(token_ids_->mapped());
     auto* token_seq = reinterpret_cast<uint32_t*>(token_seq_->mapped());
     auto* seq_table = reinterpret_cast<uint32_t*>(seqs_->mapped());

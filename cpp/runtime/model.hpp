@@ -77,6 +77,10 @@ class Model {
   // With profiling on, each run records GPU timestamps around every dispatch; last_timings()
   // returns those of the last run (all its chunks).
   void set_profiling(bool on) { profiling_ = on; }
+  // Called between the submissions of a call (each chunk of a prompt or batch); throwing from it
+  // stops the call there: the state then holds every token of the chunks already run. The Python
+  // bindings check for signals (Ctrl-C) in it.
+  void set_interrupt_check(std::function<void()> check) { interrupt_check_ = std::move(check); }
   std::vector<vk::DispatchTiming> last_timings() const { return last_timings_; }
 
  private:
@@ -109,6 +113,7 @@ class Model {
   vk::BufferPtr token_ids_, token_seq_, seqs_, rows_, logits_, logits_back_, embeddings_back_;
   std::mutex mutex_;  // one run at a time per model: runs share the scratch buffers
   bool profiling_ = false;
+  std::function<void()> interrupt_check_;
   std::vector<vk::DispatchTiming> last_timings_;
   // Recorded decode steps (one token per sequence), replayed: their commands only differ in token
   // ids, slots and sampling rows, which the shaders read from host-visible memory. The key names
