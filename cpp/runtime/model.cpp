@@ -186,7 +186,12 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
         decode_steps_.push_back({key, record(true)});
         it = decode_steps_.end() - 1;
       }
-      it->submission.wait();
+      try {
+        it->submission.wait();
+      } catch (const DeviceTimeout&) {
+        decode_steps_.erase(it);  // its recording went to the device: record anew next time
+        throw;
+      }
     } else {
       auto submission = record(false);
       submission.wait();

@@ -93,7 +93,15 @@ Device::~Device() {
 
 void Device::submit(const SubmitInfo& info, ::vk::Fence fence) {
   std::lock_guard lock(queue_mutex_);
+  std::erase_if(abandoned_, [&](const auto& a) {
+    return (*device_).getFenceStatus(a.first, *device_.getDispatcher()) == Result::eSuccess;
+  });
   checked("vkQueueSubmit", [&] { queue_.submit(info, fence); });
+}
+
+void Device::abandon(::vk::Fence fence, std::shared_ptr<void> owner) {
+  std::lock_guard lock(queue_mutex_);
+  abandoned_.emplace_back(fence, std::move(owner));
 }
 
 const Pipeline& Device::pipeline(const PipelineDesc& desc) {

@@ -30,6 +30,10 @@ class Device : public std::enable_shared_from_this<Device> {
   const Pipeline& pipeline(const PipelineDesc& desc);
   // Seconds a fence wait may take before DeviceTimeout: $RWKV_GPU_TIMEOUT_S, default 600.
   double timeout_seconds() const { return timeout_s_; }
+  // Keeps the resources of a submission whose wait gave up (`owner`) until `fence` signals: the GPU
+  // may still use them. Later submissions run after it (each ends with a full barrier); finished
+  // ones are freed at the next submit, the rest when the device closes (after waiting idle).
+  void abandon(::vk::Fence fence, std::shared_ptr<void> owner);
 
  private:
   Device(std::shared_ptr<Instance> instance, uint32_t index);
@@ -47,6 +51,8 @@ class Device : public std::enable_shared_from_this<Device> {
   std::map<PipelineDesc, std::unique_ptr<Pipeline>> pipelines_;
   std::mutex pipeline_mutex_;
   double timeout_s_ = 600;
+  // After device_: destroyed before it. Guarded by queue_mutex_.
+  std::vector<std::pair<::vk::Fence, std::shared_ptr<void>>> abandoned_;
 };
 
 DeviceInfo query_device_info(const raii::PhysicalDevice& physical, uint32_t index);

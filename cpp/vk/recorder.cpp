@@ -178,7 +178,7 @@ Submission::Submission(Submission&&) noexcept = default;
 Submission& Submission::operator=(Submission&& o) noexcept {
   if (this != &o) {
     try {
-      if (state_ && !waited_) wait();
+      if (state_ && !waited_ && !done()) abandon();
     } catch (...) {
     }
     state_ = std::move(o.state_);
@@ -188,11 +188,18 @@ Submission& Submission::operator=(Submission&& o) noexcept {
 }
 
 Submission::~Submission() {
+  // Never free what the GPU may still use: unfinished work goes to the device to outlive us.
   try {
-    if (state_ && !waited_) wait();
+    if (state_ && !waited_ && !done()) abandon();
   } catch (...) {
-    // A lost device cannot be waited on; its resources are released with it.
+    // A lost device cannot be asked; its resources are released with it.
   }
+}
+
+void Submission::abandon() {
+  const ::vk::Fence fence = *state_->fence;
+  auto device = std::move(state_->device);  // the device must not own itself through it
+  device->abandon(fence, std::shared_ptr<RecordingState>(std::move(state_)));
 }
 
 void Submission::wait() {
@@ -204,15 +211,18 @@ void Submission::wait() {
   while (true) {
     const Result r = checked("vkWaitForFences", [&] { return dev.waitForFences(*state_->fence, VK_TRUE, 100'000'000); });
     if (r == Result::eSuccess) break;
-    if (std::chrono::steady_clock::now() > deadline)
+    if (std::chrono::steady_clock::now() > deadline) {
+      abandon();  // this object no longer owns the work; the next call can run
       throw DeviceTimeout("GPU work did not finish within " + std::to_string(int(timeout.count())) +
                           " s (RWKV_GPU_TIMEOUT_S raises the limit)", int32_t(Result::eTimeout));
+    }
   }
   waited_ = true;
 }
 
 void Submission::resubmit() {
-  if (!state_ || !state_->reusable) throw InvalidArgument("[resubmit] the recording was not made reusable");
+  if (!state_) throw InvalidArgument("[resubmit] the recording was abandoned after a timeout");
+  if (!state_->reusable) throw InvalidArgument("[resubmit] the recording was not made reusable");
   wait();
   checked("vkResetFences", [&] { state_->device->handle().resetFences(*state_->fence); });
   const ::vk::CommandBuffer cmd = *state_->cmd;

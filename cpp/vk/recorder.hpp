@@ -48,7 +48,8 @@ class Submission {
   Submission(Submission&&) noexcept;
   Submission& operator=(Submission&&) noexcept;
 
-  // Blocks until the GPU finishes; DeviceLost or DeviceTimeout instead of a hang.
+  // Blocks until the GPU finishes; DeviceLost or DeviceTimeout instead of a hang (after which the
+  // work belongs to the device, which frees it once it finishes).
   void wait();
   bool done() const;
   // Per-dispatch GPU times of a profiled recording, after wait().
@@ -58,6 +59,7 @@ class Submission {
   void resubmit();
 
  private:
+  void abandon();  // hands the unfinished work to the device (Device::abandon)
   std::unique_ptr<RecordingState> state_;
   bool waited_ = false;
 };

@@ -206,3 +206,31 @@ def test_small_ones(tiny_gguf, tmp_path):
     nul.write_bytes(head + b"\0" * (-len(head) % 32))
     with pytest.raises(rwkv_gpu.GGUFError, match=r"'rw\\0kv'; rwkv_gpu runs RWKV-7"):
         rwkv_gpu.Model(nul)
+
+
+def test_a_timed_out_submission_is_abandoned_safely(tiny_gguf):
+    """RWKV_GPU_TIMEOUT_S far below the work: DeviceTimeoutError, then (once the GPU caught up) the
+    next call works and gives the right logits; no validation message, no crash at exit. (The
+    timeout is read when the device opens: a child process.)"""
+    code = f"""
+import numpy as np, rwkv_gpu
+m = rwkv_gpu.Model(rwkv_gpu.default_model_path())
+try:
+    m.run(np.arange(600) % 250 + 1)
+    raise SystemExit("no timeout")
+except rwkv_gpu.DeviceTimeoutError:
+    pass
+for _ in range(200):  # later calls time out too while the abandoned work still runs
+    try:
+        got = m.run([1, 2, 3])
+        break
+    except rwkv_gpu.DeviceTimeoutError:
+        pass
+print(repr(got[:4].tolist()))
+"""
+    env = dict(os.environ, RWKV_GPU_TIMEOUT_S="0.001", RWKV_GPU_VALIDATION="1")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "validation" not in r.stderr, r.stderr
+    want = rwkv_gpu.Model(rwkv_gpu.default_model_path()).run([1, 2, 3])[:4]
+    np.testing.assert_allclose(eval(r.stdout.strip()), want, rtol=0, atol=1e-5)
