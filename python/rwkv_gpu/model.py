@@ -95,8 +95,9 @@ class Model:
                 bar.n = done
                 bar.refresh()
 
+        self._open_core = None
         try:
-            self._core = _core.Model(self.path, "" if device is None else str(device), callback, chunk_tokens, precision)
+            self._open_core = _core.Model(self.path, "" if device is None else str(device), callback, chunk_tokens, precision)
         finally:
             if bar is not None:
                 bar.close()
@@ -110,6 +111,31 @@ class Model:
         # Idle generation schedulers by batch size: their states, sampler memory and recorded
         # decode steps are reused by the next Batcher of that size.
         self._schedulers: dict[int, list[_core.Scheduler]] = {}
+
+    @property
+    def _core(self) -> _core.Model:
+        if self._open_core is None:
+            raise ValueError(f"the model {self.path!r} is closed")
+        return self._open_core
+
+    @property
+    def closed(self) -> bool:
+        return self._open_core is None
+
+    def close(self) -> None:
+        """Releases the model's GPU memory now (weights, scratch, batch states) instead of when the
+        object is collected. States, batchers and streams made from it keep what they use until
+        they go (a state can still be read and saved); running the model raises ValueError.
+        Closing twice is allowed. ``with Model(path) as model:`` closes at the end."""
+        self._batch_states.clear()
+        self._schedulers.clear()
+        self._open_core = None
+
+    def __enter__(self) -> Model:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     @property
     def vocab_size(self) -> int:
@@ -401,4 +427,4 @@ class Model:
     def __repr__(self) -> str:
         i = self.info
         return (f"Model({self.path!r}, {i['n_layer']} layers, n_embd {i['n_embd']}, vocab {i['vocab']}, "
-                f"on {i['device']!r})")
+                f"on {i['device']!r}{', closed' if self.closed else ''})")

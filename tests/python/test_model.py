@@ -189,3 +189,19 @@ def test_default_model_multi_head_against_reference():
     state = model.new_state()
     stepped = np.stack([model.run([t], state) for t in tokens[:40]])
     np.testing.assert_allclose(stepped, prefill[:40], rtol=0, atol=1e-5 * max(1.0, float(np.abs(prefill).max())))
+
+
+def test_close_and_context_manager(tiny_gguf):
+    with rwkv_gpu.Model(tiny_gguf) as model:
+        state = model.new_state()
+        first = model.run(PROMPT, state)
+        assert not model.closed
+    assert model.closed and "closed" in repr(model)
+    assert np.isfinite(model.back_state(state)).all()  # a state outlives its closed model
+    for call in (lambda: model.run(PROMPT), lambda: model.new_state(), lambda: model.embed("x"),
+                 lambda: model.generate([1], 3)):
+        with pytest.raises(ValueError, match="is closed"):
+            call()
+    model.close()  # twice is fine
+    again = rwkv_gpu.Model(tiny_gguf)
+    np.testing.assert_array_equal(again.run(PROMPT), first)
