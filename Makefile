@@ -9,7 +9,7 @@ PIP_BUILD = $(PYTHON) -m pip install -q --disable-pip-version-check --root-user-
 	-Cbuild-dir=$(BUILD_DIR) -Ccmake.define.RWKV_GPU_BUILD_TESTS=ON -Ccmake.define.RWKV_GPU_BUILD_CLI=ON \
 	-Ccmake.build-type=Release -Cbuild.verbose=false
 
-.PHONY: deps build test test-cpp test-python demo bench clean
+.PHONY: deps build test test-cpp test-python test-sanitize test-fuzz demo bench clean
 
 deps:
 	./scripts/install_deps.sh
@@ -23,7 +23,24 @@ test-cpp: build
 test-python: build
 	RWKV_GPU_VALIDATION=1 $(PYTHON) -m pytest -q tests/python
 
-test: test-cpp test-python
+# The C++ suite once more, built with AddressSanitizer and UndefinedBehaviorSanitizer (own build
+# directory; the engine and tests only, no Python module).
+SANITIZE_DIR ?= build-asan
+test-sanitize: deps
+	cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRWKV_GPU_BUILD_PYTHON=OFF \
+		-DRWKV_GPU_BUILD_CLI=OFF -DRWKV_GPU_BUILD_TESTS=ON \
+		"-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		"-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined" >/dev/null
+	cmake --build $(SANITIZE_DIR) --target rwkv_core_tests -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 RWKV_GPU_VALIDATION=1 \
+		$(SANITIZE_DIR)/tests/cpp/rwkv_core_tests --gtest_brief=1
+
+# A short run of every fuzz target (tests/fuzz/fuzz_readers.py; longer runs: see its docstring).
+FUZZ_SECONDS ?= 15
+test-fuzz: build
+	$(PYTHON) tests/fuzz/fuzz_readers.py all --seconds $(FUZZ_SECONDS)
+
+test: test-cpp test-sanitize test-fuzz test-python
 
 demo: build
 	$(PYTHON) -m rwkv_gpu demo $(if $(MODEL),--model $(MODEL))
@@ -32,4 +49,4 @@ bench: build
 	$(PYTHON) benchmarks/tokenizer_bench.py
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)

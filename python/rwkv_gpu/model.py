@@ -45,11 +45,19 @@ class State:
                                   self._model.info["head_size"]], dtype=np.int64))
 
     def load(self, path: str | os.PathLike) -> None:
-        """Loads a state written by ``save``; ValueError if it was saved from another model."""
-        with np.load(path) as f:
-            if int(f["fingerprint"]) != self._model.info["fingerprint"]:
-                raise ValueError(f"{path}: the state was saved from another model (fingerprint mismatch)")
-            self._model.load_state(self, f["state"])
+        """Loads a state written by ``save``; ValueError if it was saved from another model or is not
+        such a file."""
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                fingerprint, values = f["fingerprint"], f["state"]
+                if fingerprint.shape != () or int(fingerprint) != self._model.info["fingerprint"]:
+                    raise ValueError(f"{path}: the state was saved from another model (fingerprint mismatch)")
+                values = np.asarray(values)
+        except (ValueError, OSError):
+            raise
+        except Exception as e:  # np.load's header parser raises many kinds (EOFError, TokenError, ...)
+            raise ValueError(f"{path}: not a saved state ({type(e).__name__}: {e})") from e
+        self._model.load_state(self, values)
 
 
 class Model:

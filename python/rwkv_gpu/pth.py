@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pickle
 import zipfile
+import zlib
 from collections import OrderedDict
 
 import numpy as np
@@ -76,8 +77,24 @@ class _Unpickler(pickle.Unpickler):
         return self._archive.read(f"{self._prefix}/data/{key}"), dtype
 
 
+# What reading a malformed file can raise below (zipfile: RuntimeError for encrypted members);
+# load_pth turns each into ValueError.
+_MALFORMED = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, RuntimeError, pickle.UnpicklingError, EOFError, UnicodeDecodeError, KeyError,
+              IndexError, TypeError, AttributeError, NotImplementedError, OverflowError, MemoryError)
+
+
 def load_pth(path) -> dict[str, np.ndarray]:
-    """The tensors of a ``torch.save``-d state dict, as numpy arrays (bfloat16 becomes float32)."""
+    """The tensors of a ``torch.save``-d state dict, as numpy arrays (bfloat16 becomes float32).
+
+    Raises ValueError (naming the file) for anything that is not such a checkpoint.
+    """
+    try:
+        return _load_pth(path)
+    except _MALFORMED as e:
+        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({type(e).__name__}: {e})") from e
+
+
+def _load_pth(path) -> dict[str, np.ndarray]:
     with zipfile.ZipFile(path) as archive:
         pkl = [n for n in archive.namelist() if n.endswith("/data.pkl")]
         if len(pkl) != 1:
