@@ -79,6 +79,15 @@ Device::Device(std::shared_ptr<Instance> instance, uint32_t index) : instance_(s
   });
   cached_pipelines_at_load_ = initial.size();
   if (const char* t = std::getenv("RWKV_GPU_TIMEOUT_S"); t && std::atof(t) > 0) timeout_s_ = std::atof(t);
+  // Fault injection for tests: RWKV_GPU_FAULT=lose_device_after:N loses the device (as a driver
+  // reset would) at submission N + 1, so the recovery path runs on any device.
+  if (const char* f = std::getenv("RWKV_GPU_FAULT"); f && *f) {
+    const std::string fault = f, prefix = "lose_device_after:";
+    if (fault.rfind(prefix, 0) != 0 || fault.size() == prefix.size() ||
+        fault.find_first_not_of("0123456789", prefix.size()) != std::string::npos)
+      throw InvalidArgument("RWKV_GPU_FAULT='" + fault + "': expected lose_device_after:N");
+    lose_after_ = std::stoull(fault.substr(prefix.size()));
+  }
 }
 
 Device::~Device() {
@@ -93,6 +102,7 @@ Device::~Device() {
 
 void Device::submit(const SubmitInfo& info, ::vk::Fence fence) {
   std::lock_guard lock(queue_mutex_);
+  if (++submissions_ > lose_after_) throw_vulkan_error("vkQueueSubmit", Result::eErrorDeviceLost, "RWKV_GPU_FAULT");
   std::erase_if(abandoned_, [&](const auto& a) {
     return (*device_).getFenceStatus(a.first, *device_.getDispatcher()) == Result::eSuccess;
   });

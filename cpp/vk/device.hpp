@@ -53,6 +53,8 @@ class Device : public std::enable_shared_from_this<Device> {
   double timeout_s_ = 600;
   // After device_: destroyed before it. Guarded by queue_mutex_.
   std::vector<std::pair<::vk::Fence, std::shared_ptr<void>>> abandoned_;
+  uint64_t submissions_ = 0;
+  uint64_t lose_after_ = UINT64_MAX;  // $RWKV_GPU_FAULT (tests)
 };
 
 DeviceInfo query_device_info(const raii::PhysicalDevice& physical, uint32_t index);

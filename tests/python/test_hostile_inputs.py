@@ -234,3 +234,28 @@ print(repr(got[:4].tolist()))
     assert "validation" not in r.stderr, r.stderr
     want = rwkv_gpu.Model(rwkv_gpu.default_model_path()).run([1, 2, 3])[:4]
     np.testing.assert_allclose(eval(r.stdout.strip()), want, rtol=0, atol=1e-5)
+
+
+def test_a_lost_device_gives_clear_errors_not_a_crash():
+    """Fault injection (RWKV_GPU_FAULT=lose_device_after:N): the device is lost mid-way; that call
+    and every later one raise DeviceLostError; the process exits cleanly, validation silent."""
+    code = """
+import numpy as np, rwkv_gpu
+m = rwkv_gpu.Model(rwkv_gpu.default_model_path())
+out = []
+for _ in range(3):
+    try:
+        m.run(np.arange(300) % 250 + 1)
+        out.append("ok")
+    except rwkv_gpu.DeviceLostError:
+        out.append("lost")
+print(" ".join(out))
+"""
+    env = dict(os.environ, RWKV_GPU_FAULT="lose_device_after:6", RWKV_GPU_VALIDATION="1")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["ok", "lost", "lost"] and "validation" not in r.stderr
+    env["RWKV_GPU_FAULT"] = "sometimes"
+    r = subprocess.run([sys.executable, "-c", "import rwkv_gpu; rwkv_gpu.Model(rwkv_gpu.default_model_path())"],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 1 and "expected lose_device_after:N" in r.stderr
