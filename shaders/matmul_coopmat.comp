@@ -36,7 +36,7 @@ layout(binding = 2) buffer Y { float y[]; };
 #include "quant.glsl"
 #include "matmul_params.glsl"
 
-// Tiles live in shared memory as f16vec4 (16-byte stores; cooperative loads count in f16vec4):
+// Tiles live in shared memory as f16vec4 (8-byte stores; cooperative loads count in f16vec4):
 // STRIDE per row, 16 bytes more than BK halves, so that 8 consecutive rows start on distinct banks.
 const uint STRIDE = BK / 4u + 2u;
 const uint CR = WR / 16u, CT = WT / 16u;
@@ -53,8 +53,8 @@ shared float staged[SUBGROUPS * 256u];
 // store_step decodes them (quant.glsl's fetch8 / decode8) and writes the fp16 tiles after them.
 const uint W_PER = (W_CHUNKS + gl_WorkGroupSize.x - 1u) / gl_WorkGroupSize.x;
 const uint X_PER = (X_CHUNKS + gl_WorkGroupSize.x - 1u) / gl_WorkGroupSize.x;
-// Register arrays have fixed sizes (the largest the host allows), indexed only in unrolled loops
-// with specialization-constant bounds: arrays sized by specialization constants were slower.
+// Register arrays have fixed sizes (the largest the host allows, ops/matmul.cpp checks) and are
+// indexed only in unrolled loops with specialization-constant bounds.
 const uint MAX_W_PER = 8u, MAX_X_PER = 16u, MAX_CT = 4u, MAX_CR = 4u;
 Raw8 w_raw[MAX_W_PER];
 vec4 x_raw[MAX_X_PER];
