@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <random>
 #include <span>
 #include <sstream>
@@ -113,9 +115,13 @@ std::string profile(rwkv::runtime::Model& model, std::span<const uint32_t> token
   return os.str() + "}";
 }
 
-int model_bench(const std::string& path, uint32_t pp, uint32_t tg, int reps, rwkv::ops::Precision precision) {
+// `precision`: the engine's default when not given.
+int model_bench(const std::string& path, uint32_t pp, uint32_t tg, int reps, std::optional<rwkv::ops::Precision> precision) {
   const auto t0 = Clock::now();
-  rwkv::runtime::Model model(path, "", {}, std::max<uint32_t>(pp, 1), precision);
+  const uint32_t chunk = std::max<uint32_t>(pp, 1);
+  auto made = precision ? std::make_unique<rwkv::runtime::Model>(path, "", rwkv::model::ProgressFn{}, chunk, *precision)
+                        : std::make_unique<rwkv::runtime::Model>(path, "", rwkv::model::ProgressFn{}, chunk);
+  rwkv::runtime::Model& model = *made;
   const double load_s = seconds_since(t0);
   const auto& info = model.info();
   const auto& c = info.config;
@@ -195,7 +201,8 @@ int main(int argc, char** argv) {
     if (!args.empty() && args[0] == "bandwidth") return bandwidth(args.size() > 1 ? std::stoul(args[1]) : 1024);
     if (args.size() >= 2 && args[0] == "model") {
       const auto at = std::find(args.begin(), args.end(), "--precision");
-      const auto precision = at != args.end() && at + 1 != args.end() ? rwkv::ops::parse_precision(*(at + 1)) : rwkv::ops::Precision::Fast;
+      std::optional<rwkv::ops::Precision> precision;
+      if (at != args.end() && at + 1 != args.end()) precision = rwkv::ops::parse_precision(*(at + 1));
       return model_bench(args[1], option(args, "-p", 512), option(args, "-n", 128), int(option(args, "-r", 5)), precision);
     }
     if ((args.size() == 3 || args.size() == 4) && args[0] == "tokenize")

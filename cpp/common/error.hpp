@@ -7,13 +7,37 @@
 
 namespace rwkv {
 
-// Messages can quote bytes from files: an embedded NUL is shown as \0 instead of ending the message
-// (what() is a C string).
+// Messages can quote bytes from hostile files: they are made valid UTF-8 (an embedded NUL shown
+// as \0, other undecodable bytes as U+FFFD), so what() is the whole message and Python can decode it.
 struct Error : std::runtime_error {
-  explicit Error(const std::string& what) : std::runtime_error(escape_nul(what)) {}
-  static std::string escape_nul(std::string s) {
-    for (size_t i = s.find('\0'); i != std::string::npos; i = s.find('\0', i + 2)) s.replace(i, 1, "\\0");
-    return s;
+  explicit Error(const std::string& what) : std::runtime_error(printable(what)) {}
+
+  static std::string printable(const std::string& s) {
+    std::string out;
+    for (size_t i = 0; i < s.size();) {
+      const auto b = static_cast<unsigned char>(s[i]);
+      // Sequence length and the allowed range of the second byte (no overlongs, no surrogates).
+      size_t n = 1;
+      unsigned char lo = 0x80, hi = 0xBF;
+      if (b >= 0xC2 && b <= 0xDF) n = 2;
+      else if (b >= 0xE0 && b <= 0xEF) n = 3, lo = b == 0xE0 ? 0xA0 : 0x80, hi = b == 0xED ? 0x9F : 0xBF;
+      else if (b >= 0xF0 && b <= 0xF4) n = 4, lo = b == 0xF0 ? 0x90 : 0x80, hi = b == 0xF4 ? 0x8F : 0xBF;
+      bool ok = b < 0x80 || (n > 1 && i + n <= s.size());
+      for (size_t k = 1; ok && k < n; ++k) {
+        const auto c = static_cast<unsigned char>(s[i + k]);
+        ok = k == 1 ? c >= lo && c <= hi : c >= 0x80 && c <= 0xBF;
+      }
+      if (b == 0) {
+        out += "\\0";
+      } else if (ok) {
+        out.append(s, i, n);
+      } else {
+        out += "\xEF\xBF\xBD";
+        n = 1;
+      }
+      i += n;
+    }
+    return out;
   }
 };
 

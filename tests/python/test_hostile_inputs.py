@@ -206,6 +206,14 @@ def test_small_ones(tiny_gguf, tmp_path):
     nul.write_bytes(head + b"\0" * (-len(head) % 32))
     with pytest.raises(rwkv_gpu.GGUFError, match=r"'rw\\0kv'; rwkv_gpu runs RWKV-7"):
         rwkv_gpu.Model(nul)
+    # Bytes that are not UTF-8 (a stray continuation byte, a truncated 3-byte sequence) come out
+    # as U+FFFD; valid multi-byte characters stay.
+    bad = tmp_path / "bad.gguf"
+    head = (b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + gstr(b"general.architecture") + struct.pack("<I", 8)
+            + gstr("r\u00e9".encode() + b"\x80w\xe4\xb8"))
+    bad.write_bytes(head + b"\0" * (-len(head) % 32))
+    with pytest.raises(rwkv_gpu.GGUFError, match="'r\u00e9\ufffdw\ufffd\ufffd'"):
+        rwkv_gpu.Model(bad)
 
 
 def test_a_timed_out_submission_is_abandoned_safely(tiny_gguf):
