@@ -5,6 +5,10 @@
 //        llama-bench's semantics: pp = prompt of p random tokens from an empty state, logits of
 //        the last only; tg = n single-token steps from an empty state, logits read back each step;
 //        one warm-up, then the median of r repetitions.
+//   rwkv-gpu-bench matmul TYPE ROWS K T [-g 1] [-r 20] [--precision fast|exact]
+//        GPU time of one product dispatch (g groups of ROWS x K weights of TYPE, e.g. F16, Q4_K,
+//        times T tokens), the kernel as the table picks it or as $RWKV_GPU_MATMUL forces it; the
+//        median of r profiled runs, in ms, TFLOP/s and weight GB/s.
 //   rwkv-gpu-bench tokenize VOCAB.txt TEXT_FILE [REPEATS]   (World tokenizer encode throughput)
 #include <algorithm>
 #include <chrono>
@@ -20,6 +24,8 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "gguf/ggml_types.hpp"
+#include "ops/matmul.hpp"
 #include "runtime/model.hpp"
 #include "tokenizer/world_tokenizer.hpp"
 #include "vk/recorder.hpp"
@@ -165,6 +171,58 @@ int model_bench(const std::string& path, uint32_t pp, uint32_t tg, int reps, std
   return 0;
 }
 
+// The weights are a constant pattern (timing does not depend on the values).
+int matmul_bench(const std::string& type_name, uint32_t rows, uint32_t k, uint32_t T, uint32_t groups, int reps,
+                 rwkv::ops::Precision precision) {
+  namespace gguf = rwkv::gguf;
+  namespace ops = rwkv::ops;
+  namespace vk = rwkv::vk;
+  std::optional<gguf::GgmlType> type;
+  for (uint32_t id = 0; id < 64 && !type; ++id)
+    if (const auto t = gguf::ggml_type_traits(id); t && t->name == type_name) type = t->type;
+  if (!type) throw rwkv::InvalidArgument("unknown weight type " + type_name + " (ggml names: F16, Q8_0, Q4_K, ...)");
+  auto dev = vk::Device::open();
+  const uint64_t w_bytes = gguf::row_bytes(*type, k) * rows;
+  auto w = std::make_shared<vk::Buffer>(dev, w_bytes * groups, vk::MemoryKind::Device);
+  auto x = std::make_shared<vk::Buffer>(dev, uint64_t(groups) * T * k * 4, vk::MemoryKind::Device);
+  auto y = std::make_shared<vk::Buffer>(dev, uint64_t(groups) * T * rows * 4, vk::MemoryKind::Device);
+  {
+    vk::Recorder fill(dev);
+    fill.fill({w}, 0x2c002c00u);  // fp16 1/16 pairs: small finite scales and values in every type
+    fill.fill({x}, 0x3d000000u);  // 1/32
+    fill.submit().wait();
+  }
+  std::vector<ops::Matrix> mats(groups);
+  std::vector<ops::MatmulGroup> g(groups);
+  for (uint32_t i = 0; i < groups; ++i) {
+    mats[i] = {{w, i * w_bytes, w_bytes}, *type, rows, k};
+    g[i] = {&mats[i], {x, uint64_t(i) * T * k * 4, uint64_t(T) * k * 4}, {y, uint64_t(i) * T * rows * 4, uint64_t(T) * rows * 4}};
+  }
+  std::vector<double> ms;
+  for (int rep = 0; rep <= reps; ++rep) {  // rep 0 warms up
+    vk::Recorder rec(dev, /*profile=*/true);
+    ops::matmul(rec, g, T, {.precision = precision});
+    auto sub = rec.submit();
+    sub.wait();
+    double total = 0;
+    for (const auto& t : sub.timings()) total += t.ms;
+    if (rep) ms.push_back(total);
+  }
+  const char* forced = std::getenv("RWKV_GPU_MATMUL");
+  const auto choice = ops::choose_matmul(dev->info(), T, precision, forced ? forced : "");
+  const double t = median(ms);
+  std::cout << "{\"benchmark\": \"matmul\", \"device\": " << json_string(dev->info().name) << ", \"type\": "
+            << json_string(type_name) << ", \"rows\": " << rows << ", \"k\": " << k << ", \"T\": " << T
+            << ", \"groups\": " << groups << ", \"kernel\": " << json_string(forced ? forced : ops::kernel_name(choice.kernel))
+            << ", \"precision\": " << json_string(ops::precision_name(precision)) << ", \"median_ms\": " << t
+            << ", \"tflops\": " << 2.0 * rows * k * T * groups / t / 1e9 << ", \"weight_gb_per_s\": " << w_bytes * groups / t / 1e6
+            << ", \"repetitions\": " << reps << ", \"pipelines\": [";
+  const auto stats = dev->pipeline_statistics();  // empty unless $RWKV_GPU_PIPELINE_STATS
+  for (size_t i = 0; i < stats.size(); ++i) std::cout << (i ? ", " : "") << json_string(stats[i]);
+  std::cout << "]}\n";
+  return 0;
+}
+
 int tokenize(const std::string& vocab, const std::string& text_file, int repeats) {
   const auto tok = rwkv::WorldTokenizer::from_vocab_file(vocab);
   std::ifstream in(text_file, std::ios::binary);
@@ -205,6 +263,12 @@ int main(int argc, char** argv) {
       if (at != args.end() && at + 1 != args.end()) precision = rwkv::ops::parse_precision(*(at + 1));
       return model_bench(args[1], option(args, "-p", 512), option(args, "-n", 128), int(option(args, "-r", 5)), precision);
     }
+    if (args.size() >= 5 && args[0] == "matmul") {
+      const auto at = std::find(args.begin(), args.end(), "--precision");
+      const auto precision = at != args.end() && at + 1 != args.end() ? rwkv::ops::parse_precision(*(at + 1)) : rwkv::ops::Precision::Fast;
+      return matmul_bench(args[1], uint32_t(std::stoul(args[2])), uint32_t(std::stoul(args[3])), uint32_t(std::stoul(args[4])),
+                          option(args, "-g", 1), int(option(args, "-r", 20)), precision);
+    }
     if ((args.size() == 3 || args.size() == 4) && args[0] == "tokenize")
       return tokenize(args[1], args[2], args.size() == 4 ? std::max(1, std::stoi(args[3])) : 5);
   } catch (const std::exception& e) {
@@ -212,6 +276,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cerr << "usage: rwkv-gpu-bench devices | bandwidth [MiB] | model MODEL.gguf [-p 512] [-n 128] [-r 5] [--precision fast|exact]\n"
-               "       | tokenize VOCAB.txt TEXT_FILE [REPEATS]\n";
+               "       | matmul TYPE ROWS K T [-g 1] [-r 20] [--precision fast|exact] | tokenize VOCAB.txt TEXT_FILE [REPEATS]\n";
   return 2;
 }

@@ -32,6 +32,17 @@ Forward::Forward(const vk::DevicePtr& device, const Config& c, const Weights& w,
   // The chunked WKV's scratch, where one binding can hold it (else the sequential kernel runs).
   const uint64_t wkv_floats = ops::wkv7_scratch_floats(max_tokens, c.n_embd, c.head_size);
   wkv_scratch_ = scratch(device, wkv_floats * 4 <= device->info().max_storage_buffer_range ? wkv_floats : 1);
+  // The tensor-core products' fp16 inputs: the most any product below converts at once (the
+  // four LoRA-down groups of k = n_embd, or the FFN value's k = ffn).
+  if (precision == ops::Precision::Fast && device->info().coopmat_f16) {
+    const uint32_t lora_in[] = {c.n_embd, c.n_embd, c.n_embd, c.n_embd}, ffn_in[] = {c.ffn};
+    const uint64_t bytes = std::max(ops::matmul_scratch_bytes(max_tokens, lora_in), ops::matmul_scratch_bytes(max_tokens, ffn_in));
+    matmul_scratch_ = scratch(device, bytes / 4);
+  }
+}
+
+ops::MatmulOptions Forward::options(ops::ActOut act_out, bool accumulate) const {
+  return {act_out, accumulate, precision_, matmul_scratch_ ? vk::BufferRange{matmul_scratch_} : vk::BufferRange{}};
 }
 
 void Forward::record_layers(vk::Recorder& rec, const ops::BatchView& batch, const vk::BufferRange& state) const {
@@ -50,7 +61,7 @@ void Forward::record_output(vk::Recorder& rec, const vk::BufferRange& rows, uint
   ops::layer_norm(rec, {x_}, w_.vectors, w_.global_row(LN_OUT_W), w_.global_row(LN_OUT_B), &rows, n_rows, c_.eps, {ln_out_});
   if (!logits) return;
   const ops::MatmulGroup head{&w_.head, {ln_out_}, *logits};
-  ops::matmul(rec, {&head, 1}, n_rows, {.precision = precision_});
+  ops::matmul(rec, {&head, 1}, n_rows, options());
 }
 
 void Forward::record_layer(vk::Recorder& rec, uint32_t l, const ops::BatchView& batch, const vk::BufferRange& state) const {
@@ -73,7 +84,7 @@ void Forward::record_layer(vk::Recorder& rec, uint32_t l, const ops::BatchView& 
                     {mixes_});
   // T3: r, k, v
   const ops::MatmulGroup rkv_groups[] = {{&lw.receptance, mix(0), rkv(0)}, {&lw.key, mix(1), rkv(1)}, {&lw.value, mix(2), rkv(2)}};
-  ops::matmul(rec, rkv_groups, T, {.precision = precision_});
+  ops::matmul(rec, rkv_groups, T, options());
   // T4-T6, T9: the LoRA bottlenecks (w: tanh between, g: sigmoid between; layer 0 has no value LoRA)
   const vk::BufferRange lora_in[LORA_COUNT] = {mix(3), mix(4), mix(2), mix(5)};
   const ops::ActIn between[LORA_COUNT] = {ops::ActIn::Tanh, ops::ActIn::None, ops::ActIn::None, ops::ActIn::Sigmoid};
@@ -83,24 +94,24 @@ void Forward::record_layer(vk::Recorder& rec, uint32_t l, const ops::BatchView& 
     downs.push_back({&lw.lora_down[i], lora_in[i], down[i]});
     ups.push_back({&lw.lora_up[i], down[i], up(i), between[i]});
   }
-  ops::matmul(rec, downs, T, {.precision = precision_});
-  ops::matmul(rec, ups, T, {.precision = precision_});
+  ops::matmul(rec, downs, T, options());
+  ops::matmul(rec, ups, T, options());
   // T4-T12: decay, iclr, kk, key/value adjustments, the WKV recurrence, GroupNorm, bonus, gate
   ops::wkv7(rec, {rkv_}, {lora_up_}, w_.vectors,
             {row(W0), row(A0), row(V0), row(K_K), row(K_A), row(R_K), row(LNX_W), row(LNX_B)}, l == 0, {v_first_},
             {state, layer_state + C, stride}, batch, c_.head_size, {o_}, {wkv_scratch_});
   // T13: x += Wo (o * g)
   const ops::MatmulGroup out{&lw.output, {o_}, x};
-  ops::matmul(rec, {&out, 1}, T, {ops::ActOut::None, true, precision_});
+  ops::matmul(rec, {&out, 1}, T, options(ops::ActOut::None, true));
   // C1-C2: x += Wv relu(Wk lerp(LN(x; ln2)))^2
   const uint32_t ffn_state = layer_state + C + c_.n_head * c_.head_size * c_.head_size;
   ops::ln_shift_mix(rec, x, w_.vectors, {row(LN2_W), row(LN2_B), row(FFN_MU_K), 1}, {state, ffn_state, stride}, batch,
                     c_.eps, mix(0));
   const ops::MatmulGroup key{&lw.ffn_key, mix(0), {ffn_}};
-  ops::matmul(rec, {&key, 1}, T, {ops::ActOut::ReluSquare, false, precision_});
+  ops::matmul(rec, {&key, 1}, T, options(ops::ActOut::ReluSquare));
   // relu^2 outputs can pass fp16's 65504 (at |k| > 256): fp16 kernels take them scaled by 2^-8.
   const ops::MatmulGroup value{&lw.ffn_value, {ffn_}, x, ops::ActIn::None, 8};
-  ops::matmul(rec, {&value, 1}, T, {ops::ActOut::None, true, precision_});
+  ops::matmul(rec, {&value, 1}, T, options(ops::ActOut::None, true));
 }
 
 }  // namespace rwkv::model

@@ -25,12 +25,14 @@ class Forward {
 
  private:
   void record_layer(vk::Recorder& rec, uint32_t l, const ops::BatchView& batch, const vk::BufferRange& state) const;
+  // The products' options: this model's precision and the tensor-core kernel's scratch.
+  ops::MatmulOptions options(ops::ActOut act_out = ops::ActOut::None, bool accumulate = false) const;
 
   const Config& c_;
   const Weights& w_;
   uint32_t max_tokens_;
   ops::Precision precision_;
-  vk::BufferPtr x_, mixes_, rkv_, lora_down_, lora_up_, v_first_, o_, ffn_, ln_out_, wkv_scratch_;
+  vk::BufferPtr x_, mixes_, rkv_, lora_down_, lora_up_, v_first_, o_, ffn_, ln_out_, wkv_scratch_, matmul_scratch_;
 };
 
 }  // namespace rwkv::model

@@ -42,17 +42,18 @@ constexpr KernelRule k_kernel_rules[] = {
     {MatmulKernel::Tiled, k_batched_max_tokens + 1, UINT32_MAX, false},
 };
 // The cooperative-matrix tile for up to max_tokens tokens: the first row that holds. Measured on
-// the H200 (same runs): 64x16 tiles best at T <= 128 (1.5B F16 27.7 ms at T = 128 vs 50.3 tiled),
-// 64x32 at 164-256 (2.9B pp164 55-59 ms; 128x64 70 ms, 128x128 174-207 ms), 128x64 at 512 (2.9B
-// 118-129 ms vs 128-136 for 64x32; the 0.1B model prefers 64x32 there: 7.7 vs 9.7 ms).
+// the H200 (docs/benchmarks.md, 2026-11-29, `rwkv-gpu-bench matmul`, the 2.9B model's products
+// r/k/v 2560x2560x3, FFN key 10240x2560, FFN value 2560x10240, fp16 inputs): at 64 tokens
+// 64x64x32x32x64x2 37 / 23 / 12 TFLOP/s (64x32x32x16x32x2 33 / 25 / 12); at 164 128x128x64x32x32
+// 68 / 52 / 28 (128x64x32x32 43 / 59 / <28); at 512 128x128x64x32x32 109 / 97 / 83
+// (128x128x64x64 119 / 82 / -, 128x64x32x32 71 / 63 / 50).
 struct CoopmatTileRule {
   uint32_t max_tokens;
   CoopmatTile tile;
 };
 constexpr CoopmatTileRule k_coopmat_tiles[] = {
-    {128, {64, 16, 16, 16}},
-    {256, {64, 32, 32, 16}},
-    {UINT32_MAX, {128, 64, 32, 32}},
+    {96, {64, 64, 32, 32, 64, 2}},
+    {UINT32_MAX, {128, 128, 64, 32, 32, 1}},
 };
 
 struct GroupPush {
@@ -63,6 +64,14 @@ struct Push {
   GroupPush groups[k_max_groups];
 };
 static_assert(sizeof(Push) == 128, "the minimum maxPushConstantsSize every device has");
+
+// matmul_x16.comp's push block: T, then per group k, x_offset (floats), x16 offset (uvec4s), act_in.
+struct HalfPush {
+  uint32_t T, pad[3];
+  uint32_t groups[k_max_groups][4];
+};
+
+uint32_t half_quads(uint32_t k) { return (k + 7) / 8; }  // uvec4s (8 halves) per row of X16
 
 // One product over a row range of its matrix: what one GroupPush describes.
 struct Piece {
@@ -78,11 +87,12 @@ uint32_t float_offset(const vk::BufferRange& r, const char* what) {
 CoopmatTile parse_tile(const std::string& s) {
   CoopmatTile t{};
   char tail = 0;
-  const int n = std::sscanf(s.c_str(), "%ux%ux%ux%ux%u%c", &t.br, &t.bt, &t.wr, &t.wt, &t.bk, &tail);
-  if (n == 4) t.bk = 32;
-  if ((n != 4 && n != 5) || !t.wr || !t.wt || !t.bk || t.br % t.wr || t.bt % t.wt || t.wr % 16 || t.wt % 16 || t.bk % 16)
+  const int n = std::sscanf(s.c_str(), "%ux%ux%ux%ux%ux%u%c", &t.br, &t.bt, &t.wr, &t.wt, &t.bk, &t.ks, &tail);
+  if (n <= 4) t.bk = 32;
+  if (n <= 5) t.ks = 1;
+  if (n < 4 || n > 6 || !t.wr || !t.wt || !t.bk || !t.ks || t.br % t.wr || t.bt % t.wt || t.wr % 16 || t.wt % 16 || t.bk % 16)
     throw InvalidArgument("RWKV_GPU_MATMUL: coopmat tile '" + s +
-                          "' is not BRxBTxWRxWT[xBK] with WR, WT multiples of 16 dividing BR, BT and BK a multiple of 16");
+                          "' is not BRxBTxWRxWT[xBK[xKS]] with WR, WT multiples of 16 dividing BR, BT, BK a multiple of 16 and KS >= 1");
   return t;
 }
 
@@ -118,17 +128,18 @@ Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType typ
     }
     case MatmulKernel::Coopmat: {
       const CoopmatTile& t = choice.tile;
-      const uint32_t group = (t.br / t.wr) * (t.bt / t.wt) * info.subgroup_size;
-      // matmul_coopmat.comp's shared memory: fp16 tiles of BK + 8 halves per row, 1 KiB per subgroup.
-      const uint32_t shared = (t.br + t.bt) * (t.bk + 8) * 2 + (t.br / t.wr) * (t.bt / t.wt) * 1024;
-      // Register arrays of the shader (MAX_* there): chunks of 8 weights and of 4 inputs per
+      const uint32_t group = (t.br / t.wr) * (t.bt / t.wt) * t.ks * info.subgroup_size, bks = t.bk * t.ks;
+      // matmul_coopmat.comp's shared memory: fp16 tiles of BK * KS + 8 halves per row, 1 KiB per subgroup.
+      const uint32_t shared = (t.br + t.bt) * (bks + 8) * 2 + group / info.subgroup_size * 1024;
+      // Register arrays of the shader (MAX_* there): chunks of 8 weights and of 8 inputs per
       // invocation and step, 16x16 accumulators per subgroup.
-      const bool fits = t.br * t.bk / 8 <= 8 * group && t.bt * t.bk / 4 <= 16 * group && t.wt <= 64 && t.wr <= 64;
+      const bool fits = t.br * bks / 8 <= 8 * group && t.bt * bks / 8 <= 8 * group && t.wt <= 64 && t.wr <= 64;
       if (!fits || group > info.max_workgroup_invocations || shared > info.max_compute_shared_memory_size)
         throw InvalidArgument("[matmul] coopmat tile " + std::to_string(t.br) + "x" + std::to_string(t.bt) + "x" +
-                              std::to_string(t.wr) + "x" + std::to_string(t.wt) + " exceeds the device's workgroup limits");
+                              std::to_string(t.wr) + "x" + std::to_string(t.wt) + "x" + std::to_string(t.bk) + "x" +
+                              std::to_string(t.ks) + " exceeds the device's workgroup limits");
       const ShaderId shader = weight_variant(k_matmul_coopmat_variants, type, "matmul");
-      return {&device.pipeline({shader, 3, sizeof(Push), {group, t.br, t.bt, t.wr, t.wt, t.bk}}), t.br, t.bt};
+      return {&device.pipeline({shader, 3, sizeof(Push), {group, t.br, t.bt, t.wr, t.wt, t.bk, t.ks}}), t.br, t.bt};
     }
   }
   throw InvalidArgument("[matmul] unknown kernel");
@@ -169,12 +180,60 @@ void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, cons
   const uint32_t gy = (T + l.tokens_per_group - 1) / l.tokens_per_group;
   const vk::BufferRange weights{first.w->data.buffer, lo, hi - lo};
   // X and Y are bound whole; offsets travel in the push block.
-  const vk::BufferRange x{first.x.buffer}, y{first.y.buffer};
+  vk::BufferRange x{first.x.buffer}, y{first.y.buffer};
+  if (choice.kernel == MatmulKernel::Coopmat) {
+    // The kernel reads X in fp16, converted first into the scratch (or a buffer of its own).
+    std::vector<MatmulGroup> groups;
+    std::vector<uint32_t> ks, offsets;
+    for (const auto& p : pieces) groups.push_back(*p.g), ks.push_back(p.g->w->cols);
+    const uint64_t bytes = matmul_scratch_bytes(T, ks);
+    vk::BufferRange scratch = opt.scratch;
+    if (!scratch.buffer || scratch.bytes() < bytes || scratch.offset % 16)
+      scratch = {std::make_shared<vk::Buffer>(rec.device().shared_from_this(), bytes, vk::MemoryKind::Device)};
+    const uint64_t base = scratch.offset / 16;
+    for (size_t i = 0, at = 0; i < pieces.size(); at += uint64_t(T) * half_quads(ks[i]), ++i) {
+      offsets.push_back(uint32_t(base + at));
+      push.groups[i].x_offset = offsets.back();
+    }
+    matmul_half_inputs(rec, groups, T, {scratch.buffer}, offsets);
+    x = {scratch.buffer, 0, scratch.offset + bytes};
+  }
   rec.dispatch(*l.pipeline, {vk::reads(weights), vk::reads(x), opt.accumulate ? vk::updates(y) : vk::writes(y)}, push,
                {gx, gy, uint32_t(pieces.size())});
 }
 
 }  // namespace
+
+uint64_t matmul_scratch_bytes(uint32_t n_tokens, std::span<const uint32_t> ks) {
+  uint64_t quads = 0;
+  for (uint32_t k : ks) quads += half_quads(k);
+  return std::max<uint64_t>(quads * n_tokens * 16, 16);
+}
+
+void matmul_half_inputs(vk::Recorder& rec, std::span<const MatmulGroup> groups, uint32_t n_tokens, const vk::BufferRange& out,
+                        std::span<const uint32_t> offsets) {
+  if (groups.empty() || groups.size() > k_max_groups || offsets.size() != groups.size())
+    throw InvalidArgument("[matmul] 1 to 4 groups, one offset each");
+  HalfPush push{n_tokens, {}, {}};
+  uint64_t hi = 0, most = 0;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    const MatmulGroup& g = groups[i];
+    const uint64_t quads = uint64_t(n_tokens) * half_quads(g.w->cols);
+    if (g.x.buffer != groups[0].x.buffer) throw InvalidArgument("[matmul] the groups' X must share one buffer");
+    if ((offsets[i] + quads) * 16 > out.offset + out.bytes() || offsets[i] * 16ull < out.offset)
+      throw InvalidArgument("[matmul] fp16 inputs outside their buffer range");
+    push.groups[i][0] = g.w->cols;
+    push.groups[i][1] = float_offset(g.x, "x");
+    push.groups[i][2] = offsets[i];
+    push.groups[i][3] = uint32_t(g.act_in) | uint32_t(uint8_t(g.x_shift)) << 8;
+    hi = std::max<uint64_t>(hi, (offsets[i] + quads) * 16);
+    most = std::max(most, quads);
+  }
+  const auto& pipeline = rec.device().pipeline({ShaderId::matmul_x16, 2, sizeof(HalfPush), {}});
+  // Offsets are from the buffer's start: bound from there (the hazards still end at `hi`).
+  rec.dispatch(pipeline, {vk::reads({groups[0].x.buffer}), vk::writes({out.buffer, 0, hi})}, push,
+               {uint32_t((most + 255) / 256), 1, uint32_t(groups.size())});
+}
 
 Precision parse_precision(const std::string& name) {
   if (name == "exact") return Precision::Exact;

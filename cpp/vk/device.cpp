@@ -1,9 +1,11 @@
 #include "vk/device.hpp"
 
-#include "vk/cooperative_matrix.hpp"
-
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+
+#include "vk/cooperative_matrix.hpp"
 
 namespace rwkv::vk {
 namespace {
@@ -59,6 +61,20 @@ Device::Device(std::shared_ptr<Instance> instance, uint32_t index) : instance_(s
     f12.vulkanMemoryModel = VK_TRUE;
     f12.pNext = &coop;
     extensions.push_back(khr::k_cooperative_matrix_extension);
+  }
+
+  // Pipeline statistics (benchmarks only: capturing them may cost compile time).
+  PhysicalDevicePipelineExecutablePropertiesFeaturesKHR executable_info;
+  const auto available = physical_.enumerateDeviceExtensionProperties();
+  const bool has_statistics = std::any_of(available.begin(), available.end(), [](const auto& e) {
+    return std::strcmp(e.extensionName, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME) == 0;
+  });
+  if (const char* s = std::getenv("RWKV_GPU_PIPELINE_STATS"); s && *s && has_statistics) {
+    executable_info.pipelineExecutableInfo = VK_TRUE;
+    executable_info.pNext = enabled.get<PhysicalDeviceFeatures2>().pNext;
+    enabled.get<PhysicalDeviceFeatures2>().pNext = &executable_info;
+    extensions.push_back(VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
+    capture_statistics_ = true;
   }
 
   const float priority = 1.0f;
@@ -117,8 +133,34 @@ void Device::abandon(::vk::Fence fence, std::shared_ptr<void> owner) {
 const Pipeline& Device::pipeline(const PipelineDesc& desc) {
   std::lock_guard lock(pipeline_mutex_);
   auto it = pipelines_.find(desc);
-  if (it == pipelines_.end()) it = pipelines_.emplace(desc, std::make_unique<Pipeline>(device_, pipeline_cache_, desc)).first;
+  if (it == pipelines_.end()) it = pipelines_.emplace(desc, std::make_unique<Pipeline>(device_, pipeline_cache_, desc, capture_statistics_)).first;
   return *it->second;
+}
+
+std::vector<std::string> Device::pipeline_statistics() {
+  std::lock_guard lock(pipeline_mutex_);
+  std::vector<std::string> lines;
+  if (!capture_statistics_) return lines;
+  for (const auto& [desc, pipeline] : pipelines_) {
+    std::string line(pipeline->name());
+    line += " spec=[";
+    for (size_t i = 0; i < desc.spec_constants.size(); ++i) line += (i ? "," : "") + std::to_string(desc.spec_constants[i]);
+    line += "]:";
+    const auto executables = device_.getPipelineExecutablePropertiesKHR(PipelineInfoKHR(pipeline->handle()));
+    for (uint32_t e = 0; e < executables.size(); ++e)
+      for (const auto& st : device_.getPipelineExecutableStatisticsKHR(PipelineExecutableInfoKHR(pipeline->handle(), e))) {
+        line += std::string(" ") + st.name.data() + "=";
+        switch (st.format) {
+          case PipelineExecutableStatisticFormatKHR::eBool32: line += st.value.b32 ? "true" : "false"; break;
+          case PipelineExecutableStatisticFormatKHR::eInt64: line += std::to_string(st.value.i64); break;
+          case PipelineExecutableStatisticFormatKHR::eUint64: line += std::to_string(st.value.u64); break;
+          case PipelineExecutableStatisticFormatKHR::eFloat64: line += std::to_string(st.value.f64); break;
+        }
+        line += ";";
+      }
+    lines.push_back(line);
+  }
+  return lines;
 }
 
 }  // namespace rwkv::vk

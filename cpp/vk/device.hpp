@@ -28,6 +28,11 @@ class Device : public std::enable_shared_from_this<Device> {
   MemoryAllocator& memory() { return *memory_; }
   // The pipeline for `desc`, created on first use.
   const Pipeline& pipeline(const PipelineDesc& desc);
+  // What the driver reports of each pipeline created so far (registers, spills, ...: one line per
+  // pipeline, "name spec=[...]: statistic=value, ..."), for kernel tuning. Empty unless
+  // $RWKV_GPU_PIPELINE_STATS was set when the device opened and it has
+  // VK_KHR_pipeline_executable_properties.
+  std::vector<std::string> pipeline_statistics();
   // Seconds a fence wait may take before DeviceTimeout: $RWKV_GPU_TIMEOUT_S, default 600.
   double timeout_seconds() const { return timeout_s_; }
   // Keeps the resources of a submission whose wait gave up (`owner`) until `fence` signals: the GPU
@@ -51,6 +56,7 @@ class Device : public std::enable_shared_from_this<Device> {
   std::map<PipelineDesc, std::unique_ptr<Pipeline>> pipelines_;
   std::mutex pipeline_mutex_;
   double timeout_s_ = 600;
+  bool capture_statistics_ = false;
   // After device_: destroyed before it. Guarded by queue_mutex_.
   std::vector<std::pair<::vk::Fence, std::shared_ptr<void>>> abandoned_;
   uint64_t submissions_ = 0;

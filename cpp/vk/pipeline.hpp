@@ -25,7 +25,8 @@ struct PipelineDesc {
 
 class Pipeline {
  public:
-  Pipeline(const raii::Device& device, const raii::PipelineCache& cache, const PipelineDesc& desc);
+  // capture_statistics: created so that the driver keeps its statistics (Device::pipeline_statistics).
+  Pipeline(const raii::Device& device, const raii::PipelineCache& cache, const PipelineDesc& desc, bool capture_statistics = false);
   const PipelineDesc& desc() const { return desc_; }
   std::string_view name() const { return shader_code(desc_.shader).name; }
   ::vk::Pipeline handle() const { return *pipeline_; }

@@ -1,4 +1,5 @@
-// Push constants of the grouped matrix products: up to 4 independent products Y_g = W_g X_g in one
+// Push constants of the grouped matrix products (MATMUL_NO_PUSH: only the helpers, for a shader
+// with a push block of its own): up to 4 independent products Y_g = W_g X_g in one
 // dispatch (workgroup z = group), all with the same weight type and weight buffer.
 //   W_g: m rows of k elements of ggml blocks, starting at byte w_offset of the weight binding
 //   X_g: [T, k] f32 at float offset x_offset, act_in applied on load: bits 0-7 the activation
@@ -20,6 +21,7 @@ struct Group {
   uint act_in;
 };
 
+#ifndef MATMUL_NO_PUSH
 layout(push_constant, std430) uniform Push {
   uint T;
   uint act_out;
@@ -27,6 +29,15 @@ layout(push_constant, std430) uniform Push {
   uint n_groups;
   Group groups[4];
 } p;
+
+float activate_out(float v) {
+  if (p.act_out == 1u) {
+    const float r = max(v, 0.0);
+    return r * r;
+  }
+  return v;
+}
+#endif
 
 float activate_in(float v, uint act_in) {
   const uint act = act_in & 255u;
@@ -36,13 +47,5 @@ float activate_in(float v, uint act_in) {
 }
 
 int x_shift(uint act_in) { return int(act_in << 16) >> 24; }
-
-float activate_out(float v) {
-  if (p.act_out == 1u) {
-    const float r = max(v, 0.0);
-    return r * r;
-  }
-  return v;
-}
 
 #endif

@@ -98,6 +98,12 @@ TEST(MatmulChoice, ForcedByEnvironmentValue) {
   EXPECT_EQ(c.tile.bk, 32u);
   EXPECT_EQ(ops::choose_matmul(cores, 512, ops::Precision::Fast, "coopmat:64x32x32x16x64").tile.bk, 64u);
   EXPECT_THROW(ops::choose_matmul(cores, 100, ops::Precision::Fast, "coopmat:64x32x32x16x24"), InvalidArgument);
+  const auto split = ops::choose_matmul(cores, 100, ops::Precision::Fast, "coopmat:64x32x32x16x32x4").tile;
+  EXPECT_EQ(split.bk, 32u);
+  EXPECT_EQ(split.ks, 4u);
+  EXPECT_EQ(ops::choose_matmul(cores, 100, ops::Precision::Fast, "coopmat:64x32x32x16").tile.ks, 1u);
+  EXPECT_THROW(ops::choose_matmul(cores, 100, ops::Precision::Fast, "coopmat:64x32x32x16x32x0"), InvalidArgument);
+  EXPECT_THROW(ops::choose_matmul(cores, 100, ops::Precision::Fast, "coopmat:64x32x32x16x32x2x1"), InvalidArgument);
   EXPECT_THROW(ops::choose_matmul(plain, 100, ops::Precision::Fast, "coopmat"), InvalidArgument);
   EXPECT_THROW(ops::choose_matmul(plain, 100, ops::Precision::Fast, "fastest"), InvalidArgument);
   EXPECT_THROW(ops::choose_matmul(cores, 100, ops::Precision::Fast, "coopmat:64x32x24x16"), InvalidArgument);
@@ -109,6 +115,49 @@ TEST(MatmulChoice, PrecisionNames) {
   EXPECT_EQ(ops::parse_precision("exact"), ops::Precision::Exact);
   EXPECT_STREQ(ops::precision_name(ops::Precision::Fast), "fast");
   EXPECT_THROW(ops::parse_precision("fp16"), InvalidArgument);
+}
+
+}  // namespace rwkv
+
+namespace rwkv {
+
+// The tensor-core kernel's first step runs anywhere (no cooperative matrices): X in fp16 with
+// act_in and the 2^-x_shift scale, rows padded to whole uvec4s with zeros, against Eigen::half
+// of the double-precision value (round to nearest; one fp16 ulp allowed for tanh / exp).
+TEST(MatmulHalfInputs, ConvertsActivatesScalesAndPads) {
+  const auto dev = vk::Device::open();
+  const uint32_t T = 5, k0 = 13, k1 = 24;  // 13: a row ends inside a uvec4
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  std::vector<float> x(T * (k0 + k1));
+  for (auto& v : x) v = normal(rng);
+  x[3] = 70000.0f;  // past fp16's range unless scaled
+  auto xbuf = std::make_shared<vk::Buffer>(dev, x.size() * 4, vk::MemoryKind::Upload);
+  std::memcpy(xbuf->mapped(), x.data(), x.size() * 4);
+  const uint32_t q0 = (k0 + 7) / 8, q1 = (k1 + 7) / 8, offsets[] = {1, 1 + T * q0};  // uvec4 units
+  auto out = std::make_shared<vk::Buffer>(dev, (1 + T * (q0 + q1)) * 16, vk::MemoryKind::Readback);
+  const ops::Matrix m0{{}, gguf::GgmlType::F32, 1, k0}, m1{{}, gguf::GgmlType::F32, 1, k1};
+  const ops::MatmulGroup groups[] = {{&m0, {xbuf, 0, T * k0 * 4}, {}, ops::ActIn::None, 8},
+                                     {&m1, {xbuf, T * k0 * 4, T * k1 * 4}, {}, ops::ActIn::Tanh, 0}};
+  vk::Recorder rec(dev);
+  ops::matmul_half_inputs(rec, groups, T, {out}, offsets);
+  rec.submit().wait();
+  const auto* halves = reinterpret_cast<const Eigen::half*>(out->mapped());
+  for (int g = 0; g < 2; ++g) {
+    const uint32_t k = g ? k1 : k0, quads = g ? q1 : q0;
+    for (uint32_t t = 0; t < T; ++t)
+      for (uint32_t i = 0; i < quads * 8; ++i) {
+        const float got = float(halves[offsets[g] * 8 + t * quads * 8 + i]);
+        if (i >= k) {
+          EXPECT_EQ(got, 0.0f) << "padding, group " << g;
+          continue;
+        }
+        const double v = x[(g ? T * k0 : 0) + t * k + i];
+        const double want = g ? std::tanh(v) : v / 256.0;
+        const double ulp = std::ldexp(1.0, std::ilogb(std::max(std::abs(want), 6.1e-5)) - 10);
+        EXPECT_LE(std::abs(got - float(Eigen::half(float(want)))), g ? ulp : 0.0) << "group " << g << " t " << t << " i " << i << " got " << got << " want " << want;
+      }
+  }
 }
 
 }  // namespace rwkv

@@ -62,10 +62,21 @@ INSTANTIATE_TEST_SUITE_P(
                       CoopmatCase{{GgmlType::Q6_K, 41, 1280, 15}, "coopmat"}, CoopmatCase{{GgmlType::Q6_K, 200, 256, 1000}, "coopmat"},
                       // Each tile of the table, and others, at token counts they are not chosen for.
                       CoopmatCase{{GgmlType::F16, 70, 136, 300}, "coopmat:64x16x16x16"},
+                      CoopmatCase{{GgmlType::Q5_K, 140, 512, 200}, "coopmat:64x64x32x32x64x2"},
+                      CoopmatCase{{GgmlType::Q4_0, 70, 200, 40}, "coopmat:128x128x64x32x32"},
                       CoopmatCase{{GgmlType::Q8_0, 70, 128, 3}, "coopmat:64x32x32x16"},
                       CoopmatCase{{GgmlType::Q6_K, 70, 256, 20}, "coopmat:128x64x32x32"},
                       CoopmatCase{{GgmlType::Q4_K, 9, 256, 70}, "coopmat:128x128x64x64"},
-                      CoopmatCase{{GgmlType::F16, 70, 136, 100}, "coopmat:64x32x32x16x64"}),
+                      CoopmatCase{{GgmlType::F16, 70, 136, 100}, "coopmat:64x32x32x16x64"},
+                      // k-groups: k ending inside a group's slice, inside the step, on a boundary.
+                      CoopmatCase{{GgmlType::F16, 70, 1000, 100}, "coopmat:64x32x32x16x32x4"},
+                      CoopmatCase{{GgmlType::Q4_K, 130, 768, 37}, "coopmat:32x16x16x16x32x4"},
+                      // Up to 4 x 4 accumulators per subgroup (every literal of the epilogue).
+                      CoopmatCase{{GgmlType::F16, 300, 520, 300}, "coopmat:128x128x64x64x32x2"},
+                      CoopmatCase{{GgmlType::Q6_K, 129, 512, 140}, "coopmat:128x128x64x32x64"},
+                      CoopmatCase{{GgmlType::BF16, 33, 1028, 20}, "coopmat:64x16x16x16x32x2"},
+                      CoopmatCase{{GgmlType::Q8_0, 33, 160, 200}, "coopmat:128x64x32x32x32x2"},
+                      CoopmatCase{{GgmlType::F32, 65, 72, 17}, "coopmat:64x32x32x16x16x4"}),
     [](const auto& info) {
       std::string tile = info.param.tile;
       for (auto& ch : tile)
