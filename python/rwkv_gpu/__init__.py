@@ -4,6 +4,8 @@ Start with :func:`devices`, :class:`GGUFFile` and :class:`Tokenizer`; errors are
 :class:`rwkv_gpu.Error` (see :mod:`rwkv_gpu.errors`).
 """
 
+import importlib
+import importlib.metadata
 from pathlib import Path
 
 from . import _core, errors
@@ -17,7 +19,25 @@ from .model import Model, State
 from .similarity import cosine_similarity, similarity_matrix, top_k
 from .tokenizer import StreamDecoder, Tokenizer, world_vocab_path
 
-__version__ = "0.1.0"
+try:  # pyproject.toml's [project] version, as installed: one place to change it
+    __version__ = importlib.metadata.version("rwkv_gpu")
+except importlib.metadata.PackageNotFoundError:  # imported from a source tree that pip never installed
+    __version__ = "0+unknown"
+
+# Submodules imported on first use (`rwkv_gpu.testing.random_model(...)` after `import rwkv_gpu`):
+# they import packages (gguf, safetensors, pyarrow) that loading and running a model never needs.
+_LAZY_SUBMODULES = ("convert", "testing", "vector_files")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY_SUBMODULES])
+
 
 DEFAULT_MODEL = "rwkv7-kjv-4x192-F16.gguf"
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from . import _repr
 
 
 @dataclass
@@ -49,6 +52,13 @@ class EmbeddingCache:
         else:
             content = ("ids", tuple(int(t) for t in item))
         return (self.model.info["fingerprint"], pooling, bool(normalize), content)
+
+    def __repr__(self) -> str:
+        st = self.stats
+        name = os.path.basename(getattr(self.model, "path", "")) or type(self.model).__name__
+        return (f"EmbeddingCache({name!r}, {st.entries:,d} of {self.max_entries:,d} entries, "
+                f"{_repr.size(st.bytes)} of {_repr.size(self.max_bytes)}, hits {st.hits:,d}, misses {st.misses:,d}, "
+                f"evictions {st.evictions:,d})")
 
     @property
     def stats(self) -> CacheStats:

@@ -4,13 +4,14 @@
     rwkv-gpu info [-m MODEL]                 devices, then a GGUF file's metadata and tensor table
     rwkv-gpu generate [-m MODEL] PROMPT      stream generated text to the terminal
     rwkv-gpu chat [-m MODEL]                 a multi-turn "User: / Assistant:" chat on stdin
-    rwkv-gpu embed [-m MODEL] [FILE] -o OUT.npy   one embedding per line of FILE (or stdin)
+    rwkv-gpu embed [-m MODEL] [FILE] -o OUT  one embedding per line of FILE (or stdin); OUT's
+                                             extension picks the format (rwkv_gpu.vector_files)
     rwkv-gpu bench [-m MODEL]                prefill and decode speed
     rwkv-gpu convert IN -o OUT.gguf          a .pth / .safetensors checkpoint to GGUF
     rwkv-gpu demo [-m MODEL]                 generation, doc state and field analysis, timed
 
 MODEL defaults to $RWKV_GPU_MODEL, else the embedded default model. Errors print one line (exit
-status 1); ``--debug`` shows the traceback.
+status 1); ``--debug`` shows the traceback. ``--version`` prints the package version.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
-from . import Error, GGUFFile, devices
+from . import Error, GGUFError, GGUFFile, __version__, devices
+from .generation import DEFAULT_MAX_TOKENS, Sampling
 
 
 def _model_path(arg: str | None) -> str:
@@ -34,7 +37,11 @@ def _model_path(arg: str | None) -> str:
 def _load(arg: str | None, device: str | None):
     from . import Model
 
-    return Model(_model_path(arg), device, progress=sys.stderr.isatty())
+    path = _model_path(arg)
+    try:
+        return Model(path, device, progress=sys.stderr.isatty())
+    except GGUFError as e:
+        raise GGUFError(f"{e}{_convert_hint(path)}") from e
 
 
 def _print_devices() -> None:
@@ -55,30 +62,67 @@ def _short(value, limit: int = 8) -> str:
     return repr(value)
 
 
-def _print_gguf(path: str) -> None:
-    f = GGUFFile(path)
-    print(f"\n{path}: GGUF v{f.version}, {len(f.tensors)} tensors, alignment {f.alignment}")
+def _convert_hint(path: str) -> str:
+    """For a file that is not GGUF but looks like a checkpoint: the command that converts it."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(9)
+    except OSError:
+        return ""
+    if head[:4] == b"GGUF":  # a damaged GGUF, not a checkpoint
+        return ""
+    safetensors = Path(path).suffix == ".safetensors" or head[8:9] == b"{"  # 8-byte header size, then JSON
+    # torch.save writes a zip archive; older PyTorch files are a bare pickle (.pt / .pth).
+    pth = head[:4] == b"PK\x03\x04" or Path(path).suffix in (".pth", ".pt")
+    if not (safetensors or pth):
+        return ""
+    kind = ".safetensors" if safetensors else ".pth"
+    return f"; it looks like a {kind} checkpoint: convert it first with `rwkv-gpu convert {path} -o model.gguf`"
+
+
+def _open_gguf(path: str) -> GGUFFile:
+    try:
+        return GGUFFile(path)
+    except GGUFError as e:
+        raise GGUFError(f"{e}{_convert_hint(path)}") from e
+
+
+def _annotation(f: GGUFFile, key: str) -> str:
+    """What a metadata value means where the raw number misleads."""
+    arch = f.metadata.get("general.architecture")
+    head_size = f.metadata.get(f"{arch}.wkv.head_size")
+    n_embd = f.metadata.get(f"{arch}.embedding_length")
+    if key == f"{arch}.attention.head_count" and f.metadata[key] == 0 and head_size and n_embd:
+        return (f"   ({arch} gives heads by their size: embedding_length / wkv.head_size = "
+                f"{n_embd} / {head_size} = {n_embd // head_size} heads)")
+    return ""
+
+
+def _print_gguf(f: GGUFFile) -> None:
+    print(f"\n{f.path}: GGUF v{f.version}, {len(f.tensors)} tensors, alignment {f.alignment}")
     print("\nMetadata:")
     width = max((len(k) for k in f.metadata), default=0)
     for key, value in f.metadata.items():
-        print(f"  {key:<{width}}  {f.metadata_types[key]:<12} {_short(value)}")
-    print("\nTensors:")
+        print(f"  {key:<{width}}  {f.metadata_types[key]:<12} {_short(value)}{_annotation(f, key)}")
+    print("\nTensors (shapes in numpy order, as GGUFFile.tensors[name].shape; GGUF's ne is reversed):")
     width = max((len(n) for n in f.tensors), default=0)
     total = 0
     for t in f.tensors.values():
         total += t.n_bytes
-        print(f"  {t.name:<{width}}  {t.type:<5} {str(list(t.ne)):<22} {t.n_bytes:>12,d} B")
+        print(f"  {t.name:<{width}}  {t.type:<5} {str(t.shape):<22} {t.n_bytes:>12,d} B")
     print(f"\n  {len(f.tensors)} tensors, {total:,d} bytes")
 
 
 def _sampling_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-n", "--max-tokens", type=int, default=200, help="tokens to generate at most (default 200)")
-    p.add_argument("--temperature", type=float, default=1.0, help="0 is greedy (default 1.0)")
-    p.add_argument("--top-p", type=float, default=0.85, help="default 0.85")
-    p.add_argument("--top-k", type=int, default=0, help="0: off (default)")
-    p.add_argument("--presence-penalty", type=float, default=0.0)
-    p.add_argument("--frequency-penalty", type=float, default=0.0)
-    p.add_argument("--penalty-decay", type=float, default=0.996)
+    d = Sampling()  # the Python API's defaults, so both give the same text for the same seed
+    p.add_argument("-n", "--max-tokens", type=int, default=DEFAULT_MAX_TOKENS,
+                   help=f"tokens to generate at most (default {DEFAULT_MAX_TOKENS})")
+    p.add_argument("--temperature", type=float, default=d.temperature, help=f"0 is greedy (default {d.temperature})")
+    p.add_argument("--top-p", type=float, default=d.top_p, help=f"default {d.top_p}")
+    p.add_argument("--top-k", type=int, default=d.top_k, help="0: off (default)")
+    p.add_argument("--presence-penalty", type=float, default=d.presence_penalty)
+    p.add_argument("--frequency-penalty", type=float, default=d.frequency_penalty)
+    p.add_argument("--penalty-decay", type=float, default=d.penalty_decay)
     p.add_argument("--seed", type=int, help="random seed (default: random)")
 
 
@@ -135,17 +179,34 @@ def _chat(args) -> None:
 def _embed(args) -> None:
     import numpy as np
 
+    from .vector_files import output_format, write_vectors
+
+    output_format(args.output)  # a bad name or a missing pyarrow fails before any work
     src = sys.stdin if args.input in (None, "-") else open(args.input, encoding="utf-8")
     with src:
         lines = [line.rstrip("\n") for line in src]
-    lines = [line for line in lines if line.strip()]
-    if not lines:
-        raise ValueError("no non-empty lines to embed")
+    kept = [n for n, line in enumerate(lines, 1) if line.strip()]  # 1-based line numbers
+    blank = sorted(set(range(1, len(lines) + 1)) - set(kept))
+    if not kept:
+        raise ValueError("no non-blank lines to embed")
     model = _load(args.model, args.device)
-    vectors = model.embed_batch(lines, pooling=args.pooling, normalize=args.normalize, batch_size=args.batch_size,
-                                progress=args.progress or sys.stderr.isatty())
-    np.save(args.output, vectors)
+    vectors = model.embed_batch([lines[n - 1] for n in kept], pooling=args.pooling, normalize=args.normalize,
+                                batch_size=args.batch_size, progress=args.progress or sys.stderr.isatty())
+    if args.skip_blank:
+        rows = kept
+    else:  # one row per input line: a blank line has no tokens to embed, so its row is NaN
+        rows = list(range(1, len(lines) + 1))
+        full = np.full((len(lines), vectors.shape[1]), np.nan, dtype=np.float32)
+        full[np.array(kept) - 1] = vectors
+        vectors = full
+    write_vectors(args.output, vectors, [lines[n - 1] for n in rows], rows)
     print(f"wrote {args.output}: {vectors.shape[0]} x {vectors.shape[1]} float32 ({args.pooling} pooling)")
+    if blank:
+        which = ", ".join(map(str, blank[:10])) + (", ..." if len(blank) > 10 else "")
+        many = len(blank) > 1
+        nan_rows = "NaN rows" if many else "a NaN row"
+        what = "left out" if args.skip_blank else f"{nan_rows} (--skip-blank leaves blank lines out)"
+        print(f"rwkv-gpu: {len(blank)} blank line{'s' if many else ''} ({which}): {what}", file=sys.stderr)
 
 
 def _bench(args) -> None:
@@ -175,8 +236,10 @@ def _convert(args) -> None:
     print(f"wrote {out} ({out.stat().st_size:,d} bytes, {args.type})")
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The ``rwkv-gpu`` argument parser (every subcommand and its defaults)."""
     parser = argparse.ArgumentParser(prog="rwkv-gpu", description="RWKV-7 on Vulkan GPUs")
+    parser.add_argument("--version", action="version", version=f"rwkv-gpu {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -197,9 +260,15 @@ def main(argv: list[str] | None = None) -> int:
     chat = with_model("chat", "chat in the World format (User: / Assistant:), one turn per input line")
     _sampling_args(chat)
     chat.add_argument("--system", help="text the conversation starts from")
-    emb = with_model("embed", "embed each non-empty line of a file (or stdin) into a .npy array")
+    emb = with_model("embed", "embed each line of a file (or stdin): one row per line, in a file whose extension "
+                              "names the format")
     emb.add_argument("input", nargs="?", help="text file, one item a line (default: stdin)")
-    emb.add_argument("-o", "--output", required=True, help="the .npy file to write ([lines, n_embd] float32)")
+    emb.add_argument("-o", "--output", required=True,
+                     help="the file to write, exactly as named: .npy, .npz (with texts and line numbers), .csv, "
+                          ".tsv, .txt (numbers), .jsonl (line, text, embedding) or .parquet (needs pyarrow)")
+    emb.add_argument("--skip-blank", action="store_true",
+                     help="leave blank lines out (default: they have no tokens to embed, so their rows are NaN, "
+                          "null in .jsonl / .parquet)")
     emb.add_argument("--pooling", default="last", choices=("last", "mean", "state"))
     emb.add_argument("--normalize", action="store_true", help="unit-length vectors")
     emb.add_argument("--batch-size", type=int, default=64)
@@ -217,13 +286,18 @@ def main(argv: list[str] | None = None) -> int:
     conv.add_argument("--name", help="general.name (default: the input's file name)")
     demo = with_model("demo", "the main job: generation, doc state and field analysis, with timings")
     demo.add_argument("--seed", type=int, default=7, help="sampling seed of the generated paragraph")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         if args.command == "devices":
             _print_devices()
         elif args.command == "info":
+            f = _open_gguf(_model_path(args.path or args.model))  # a bad file fails before the device list
             _print_devices()
-            _print_gguf(_model_path(args.path or args.model))
+            _print_gguf(f)
         elif args.command == "generate":
             _generate(args)
         elif args.command == "chat":

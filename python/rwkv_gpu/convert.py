@@ -56,8 +56,10 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 def _read_checkpoint(path: Path) -> dict[str, np.ndarray]:
     if path.suffix == ".safetensors":
-        from safetensors.numpy import load_file
-
+        try:
+            from safetensors.numpy import load_file
+        except ImportError:  # an optional package: the raw reader covers the float types of checkpoints
+            return _load_safetensors_raw(path)
         try:
             return load_file(path)
         except (TypeError, ValueError):  # bfloat16 has no numpy dtype: read raw

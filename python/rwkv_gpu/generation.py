@@ -16,11 +16,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _repr
+
 
 FINISH_REASONS = ("length", "stop", "eos", "cancelled")
+DEFAULT_MAX_TOKENS = 256  # of generate, generate_batch, Batcher.submit and the command line
 
 
-@dataclass
+@dataclass(repr=False)
 class Generation:
     """What ``generate`` returns.
 
@@ -42,6 +45,11 @@ class Generation:
     prompt_tokens: int
     logits: np.ndarray | None = None
     timings: dict[str, float] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (f"Generation(text={_repr.text(self.text)}, tokens={_repr.items(self.tokens, limit=8)}, "
+                f"finish_reason={self.finish_reason!r}, prompt_tokens={self.prompt_tokens}, "
+                f"logits={_repr.array(self.logits)}, timings={_repr.numbers(self.timings)})")
 
 
 @dataclass
@@ -129,6 +137,10 @@ class Request:
     def done(self) -> bool:
         return self.finish_reason is not None
 
+    def __repr__(self) -> str:
+        return (f"Request(id={self.id}, {self.finish_reason or 'running'}, prompt_tokens={self.prompt_tokens}, "
+                f"tokens={len(self.tokens)}, text={_repr.text(self.text)})")
+
     @property
     def text(self) -> str:
         return self._text.text
@@ -209,13 +221,16 @@ class Batcher:
     def max_batch(self) -> int:
         return self._core.max_batch
 
+    def __repr__(self) -> str:
+        return f"Batcher(max_batch={self.max_batch}, requests not done: {len(self._requests)})"
+
     @property
     def idle(self) -> bool:
         """True when no request is waiting or running."""
         return self._core.idle
 
-    def submit(self, prompt: str | bytes | Sequence[int], max_tokens: int = 256, *, temperature: float = 1.0,
-               top_p: float = 0.85, top_k: int = 0, presence_penalty: float = 0.0, frequency_penalty: float = 0.0,
+    def submit(self, prompt: str | bytes | Sequence[int], max_tokens: int = DEFAULT_MAX_TOKENS, *,
+               temperature: float = 1.0, top_p: float = 0.85, top_k: int = 0, presence_penalty: float = 0.0, frequency_penalty: float = 0.0,
                penalty_decay: float = 0.996, seed: int | None = None, stop: str | Sequence[str] | None = None,
                stop_tokens: Sequence[int] | None = None, state=None, return_logits: bool = False) -> Request:
         """Queues a request; see ``Model.generate`` for the arguments. Returns its ``Request``."""

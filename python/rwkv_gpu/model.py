@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from . import _core
-from .generation import Batcher, Generation, GenerationStream, per_sequence
+from .generation import DEFAULT_MAX_TOKENS, Batcher, Generation, GenerationStream, per_sequence
 from .tokenizer import Tokenizer
 
 POOLINGS = ("last", "mean", "state")
@@ -29,6 +29,12 @@ class State:
     @property
     def model(self) -> Model:
         return self._model
+
+    def __repr__(self) -> str:
+        i = self._model.info
+        return (f"State({os.path.basename(self._model.path)!r}, {i['state_floats']:,d} float32: "
+                f"{i['n_layer']} layers of att_shift [{i['n_embd']}], wkv [{i['n_head']}, {i['head_size']}, {i['head_size']}], "
+                f"ffn_shift [{i['n_embd']}])")
 
     def reset(self) -> None:
         """Makes this a fresh (all-zero) state."""
@@ -111,7 +117,7 @@ class Model:
                 bar.close()
         self.info: dict = self._core.info()
         core_tok = self._core.tokenizer
-        self.tokenizer: Tokenizer | None = Tokenizer(core_tok) if core_tok is not None else None
+        self.tokenizer: Tokenizer | None = Tokenizer(core_tok, self.path) if core_tok is not None else None
         self._batch_states: dict[int, _core.State] = {}
         # The batch states are shared scratch: one embed_batch at a time uses them (the GPU runs
         # one batch at a time anyway; the C++ side releases the GIL while it works).
@@ -277,6 +283,10 @@ class Model:
         Sequences of different lengths advance together through the GPU, one state slot each, in
         batches of ``batch_size`` sequences (default 64); equal to ``embed`` per item. With
         ``state`` (e.g. ``prefix_state``), every sequence starts from a copy of it.
+
+        ``progress=True`` shows a tqdm bar that advances after each batch; a batch then also ends
+        once it holds ``4 * chunk_tokens`` tokens (1024 by default), so the bar moves every few
+        chunks of GPU work even when every item fits one batch (a few percent slower).
         """
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
@@ -295,8 +305,8 @@ class Model:
 
             bar = tqdm(total=len(seqs), unit="seq", desc="embed")
         try:
-            for start in range(0, len(seqs), batch_size):
-                batch = seqs[start:start + batch_size]
+            for start, stop in self._batch_bounds(seqs, batch_size, 4 * self._chunk_tokens if progress else None):
+                batch = seqs[start:stop]
                 with self._batch_lock:
                     slots = self._batch_state(len(batch), state)
                     core_pooling = "last" if pooling == "state" else pooling
@@ -314,11 +324,28 @@ class Model:
             out /= np.maximum(norms, 1e-12)
         return out
 
+    @staticmethod
+    def _batch_bounds(seqs: Sequence[np.ndarray], batch_size: int, max_tokens: int | None) -> list[tuple[int, int]]:
+        """``[start, stop)`` of consecutive batches of at most ``batch_size`` sequences, each ending
+        as soon as it holds ``max_tokens`` tokens when that is given."""
+        bounds, start, tokens = [], 0, 0
+        for i, seq in enumerate(seqs):
+            tokens += len(seq)
+            if i + 1 - start == batch_size or (max_tokens is not None and tokens >= max_tokens):
+                bounds.append((start, i + 1))
+                start, tokens = i + 1, 0
+        if start < len(seqs):
+            bounds.append((start, len(seqs)))
+        return bounds
+
     def _batch_state(self, n: int, start: State | None) -> _core.State:
-        """A state of at least n slots, each zero or a copy of `start`'s."""
-        core = self._batch_states.get(n)
+        """A state of at least n slots, the first n zero or copies of `start`'s. Kept by capacity, a
+        power of two: batches of every size (a last partial batch, progress batches cut by tokens)
+        share a few states instead of holding GPU memory for each size."""
+        capacity = 1 << (n - 1).bit_length()
+        core = self._batch_states.get(capacity)
         if core is None:
-            core = self._batch_states[n] = self._core.new_state(n)
+            core = self._batch_states[capacity] = self._core.new_state(capacity)
         if start is None:
             core.reset()
         else:
@@ -333,8 +360,8 @@ class Model:
 
     # ---- generation ---------------------------------------------------------------------------
 
-    def generate(self, prompt: str | bytes | Sequence[int], max_tokens: int = 256, *, temperature: float = 1.0,
-                 top_p: float = 0.85, top_k: int = 0, presence_penalty: float = 0.0, frequency_penalty: float = 0.0,
+    def generate(self, prompt: str | bytes | Sequence[int], max_tokens: int = DEFAULT_MAX_TOKENS, *,
+                 temperature: float = 1.0, top_p: float = 0.85, top_k: int = 0, presence_penalty: float = 0.0, frequency_penalty: float = 0.0,
                  penalty_decay: float = 0.996, seed: int | None = None, stop: str | Sequence[str] | None = None,
                  stop_tokens: Sequence[int] | None = None, state: State | None = None, stream: bool = False,
                  return_logits: bool = False) -> Generation | GenerationStream:
@@ -378,7 +405,7 @@ class Model:
             pass
         return result.result
 
-    def generate_batch(self, prompts: Sequence[str | bytes | Sequence[int]], max_tokens: int = 256, *,
+    def generate_batch(self, prompts: Sequence[str | bytes | Sequence[int]], max_tokens: int = DEFAULT_MAX_TOKENS, *,
                        temperature=1.0, top_p=0.85, top_k=0, presence_penalty=0.0, frequency_penalty=0.0,
                        penalty_decay=0.996, seed=None, stop=None, stop_tokens=None, max_batch: int = 64,
                        progress: bool = False) -> list[Generation]:
@@ -435,4 +462,4 @@ class Model:
     def __repr__(self) -> str:
         i = self.info
         return (f"Model({self.path!r}, {i['n_layer']} layers, n_embd {i['n_embd']}, vocab {i['vocab']}, "
-                f"on {i['device']!r}{', closed' if self.closed else ''})")
+                f"{i['precision']} precision, on {i['device']!r}{', closed' if self.closed else ''})")

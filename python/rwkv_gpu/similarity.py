@@ -1,4 +1,8 @@
-"""Vectorized similarity helpers on float32 numpy arrays."""
+"""Vectorized similarity helpers on float32 numpy arrays.
+
+The shapes follow ``sentence_transformers.util``: a vector and a matrix broadcast (one score per
+row), a matrix of queries gives one result per query.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,11 @@ def _as_matrix(x, name: str) -> np.ndarray:
     return a.astype(np.float32, copy=False)
 
 
+def _same_length(a: np.ndarray, b: np.ndarray) -> None:
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"vectors differ in length: {a.shape[1]} vs {b.shape[1]}")
+
+
 def _unit(a: np.ndarray) -> np.ndarray:
     # Scaled by each row's largest magnitude first: the norm of [1e30, 1e30] overflows float32.
     scale = np.max(np.abs(a), axis=1, keepdims=True)
@@ -28,27 +37,53 @@ def _unit(a: np.ndarray) -> np.ndarray:
 def similarity_matrix(A, B) -> np.ndarray:
     """Cosine similarities of every row of A with every row of B: float32 ``[len(A), len(B)]``."""
     a, b = _as_matrix(A, "A"), _as_matrix(B, "B")
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(f"vectors differ in length: {a.shape[1]} vs {b.shape[1]}")
+    _same_length(a, b)
     return _unit(a) @ _unit(b).T
 
 
 def cosine_similarity(a, b) -> float | np.ndarray:
-    """Cosine similarity of two vectors (a float), or row-wise of two equally shaped matrices."""
-    va, vb = np.asarray(a), np.asarray(b)
-    if va.shape != vb.shape:
-        raise ValueError(f"shapes differ: {va.shape} vs {vb.shape}")
-    A, B = _as_matrix(va, "a"), _as_matrix(vb, "b")
+    """Cosine similarity of paired vectors.
+
+    - two vectors ``[d]``: a float;
+    - a vector and a matrix ``[n, d]`` (either order): float32 ``[n]``, the vector against every row;
+    - two matrices ``[n, d]``: float32 ``[n]``, row i against row i (a ``[1, d]`` matrix pairs with
+      every row, as numpy broadcasts).
+
+    ``similarity_matrix`` gives every row against every row.
+    """
+    A, B = _as_matrix(a, "a"), _as_matrix(b, "b")
+    _same_length(A, B)
+    if len(A) != len(B) and 1 not in (len(A), len(B)):
+        raise ValueError(f"cannot pair {len(A)} rows with {len(B)} rows "
+                         "(similarity_matrix(a, b) scores every row against every row)")
     sims = np.sum(_unit(A) * _unit(B), axis=1)
-    return float(sims[0]) if va.ndim == 1 else sims
+    return float(sims[0]) if np.ndim(a) == 1 and np.ndim(b) == 1 else sims
 
 
 def top_k(query, corpus, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The k rows of ``corpus`` most similar to ``query`` (cosine): ``(indices, scores)``, best first."""
-    if not isinstance(k, (int, np.integer)) or k < 1:
+    """The k rows of ``corpus`` most similar to ``query`` (cosine), best first (ties: lower index).
+
+    A query vector ``[d]`` gives ``(indices [k], scores [k])``; a matrix of queries ``[q, d]`` gives
+    ``(indices [q, k], scores [q, k])``, row i for query i. ``k`` larger than the corpus is cut to
+    its size.
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
-    scores = similarity_matrix(query, corpus)[0]
-    k = min(int(k), scores.size)
-    idx = np.argpartition(-scores, k - 1)[:k]
-    idx = idx[np.argsort(-scores[idx], kind="stable")]
-    return idx, scores[idx]
+    scores = similarity_matrix(query, corpus)
+    k = min(int(k), scores.shape[1])
+    if 0 < k < scores.shape[1]:
+        # argpartition picks the k best without sorting a large corpus; it breaks ties at the
+        # k-th place arbitrarily, so rows with such ties take the full stable sort instead.
+        idx = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        kth = np.take_along_axis(scores, idx, axis=1).min(axis=1, keepdims=True)
+        tied = np.count_nonzero(scores >= kth, axis=1) > k
+        idx[tied] = np.argsort(-scores[tied], axis=1, kind="stable")[:, :k]
+        idx.sort(axis=1)  # index order first, so the stable sort by score keeps equal scores in it
+        by_score = np.argsort(-np.take_along_axis(scores, idx, axis=1), axis=1, kind="stable")
+        idx = np.take_along_axis(idx, by_score, axis=1)
+    else:
+        idx = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    best = np.take_along_axis(scores, idx, axis=1)
+    if np.ndim(query) == 1:
+        return idx[0], best[0]
+    return idx, best

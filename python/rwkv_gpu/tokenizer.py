@@ -30,8 +30,9 @@ class Tokenizer:
     invalid UTF-8 replaced by U+FFFD, ``decode_bytes`` the exact bytes.
     """
 
-    def __init__(self, core: _core.WorldTokenizer):
+    def __init__(self, core: _core.WorldTokenizer, source: str | os.PathLike | None = None):
         self._tok = core
+        self._source = None if source is None else os.fspath(source)  # the file it came from, for repr
 
     @classmethod
     def world(cls) -> Tokenizer:
@@ -39,11 +40,20 @@ class Tokenizer:
 
     @classmethod
     def from_vocab_file(cls, path: str | os.PathLike) -> Tokenizer:
-        return cls(_core.WorldTokenizer.from_vocab_file(os.fspath(path)))
+        return cls(_core.WorldTokenizer.from_vocab_file(os.fspath(path)), path)
 
     @classmethod
     def from_gguf(cls, path: str | os.PathLike) -> Tokenizer:
-        return cls(_core.WorldTokenizer.from_gguf(os.fspath(path)))
+        return cls(_core.WorldTokenizer.from_gguf(os.fspath(path)), path)
+
+    def __repr__(self) -> str:
+        if self._source is None:
+            origin = ""
+        elif os.path.basename(self._source) == WORLD_VOCAB:
+            origin = "the World vocab, "
+        else:
+            origin = f"{os.path.basename(self._source)!r}, "
+        return f"Tokenizer({origin}{self.vocab_size:,d} tokens)"
 
     @property
     def vocab_size(self) -> int:

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _repr
 from .similarity import similarity_matrix
 
 
-@dataclass
+@dataclass(repr=False)
 class DocState:
     vector: np.ndarray  # [n_embd] float32
     state: object       # the rwkv_gpu.State after the document
@@ -25,13 +26,22 @@ class DocState:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     pooling: str = "last"  # how `vector` was pooled
 
+    def __repr__(self) -> str:
+        return (f"DocState(n_tokens={self.n_tokens}, vector={_repr.array(self.vector)}, pooling={self.pooling!r}, "
+                f"state={self.state!r}, timings={_repr.numbers(self.timings)})")
 
-@dataclass
+
+@dataclass(repr=False)
 class FieldAnalysis:
     ranking: list[tuple[str, float]]  # (field, cosine score), best first
     document_vector: np.ndarray
     field_vectors: np.ndarray         # [n_fields, n_embd], in the order of the fields given
     timings: dict[str, float] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        ranking = _repr.items([(name, round(score, 4)) for name, score in self.ranking], limit=8)
+        return (f"FieldAnalysis(ranking={ranking}, document_vector={_repr.array(self.document_vector)}, "
+                f"field_vectors={_repr.array(self.field_vectors)}, timings={_repr.numbers(self.timings)})")
 
 
 def doc_state(model, text: str, pooling: str = "last", normalize: bool = True) -> DocState:

@@ -118,3 +118,17 @@ def test_cli_convert_and_errors(tmp_path, tiny_st):
     run = subprocess.run([sys.executable, "-m", "rwkv_gpu", "convert", str(bad), "-o", str(tmp_path / "x.gguf")],
                          capture_output=True, text=True)
     assert run.returncode == 1 and "not an RWKV-7 checkpoint" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_convert_of_a_gguf_says_so_in_one_line(tmp_path, tiny_gguf):
+    """Issue 14, item 8: it printed a BadZipFile traceback."""
+    for name in ("model.gguf", "renamed.pth"):  # by content, not by name
+        src = tmp_path / name
+        src.write_bytes(tiny_gguf.read_bytes())
+        dst = tmp_path / "x.gguf"
+        out = subprocess.run([sys.executable, "-m", "rwkv_gpu", "convert", str(src), "-o", str(dst)],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 1 and out.stdout == ""
+        assert out.stderr.startswith("rwkv-gpu: error:") and out.stderr.count("\n") == 1
+        assert "already a GGUF file" in out.stderr and "Traceback" not in out.stderr
+        assert not dst.exists()
