@@ -13,6 +13,11 @@
 // adding registers per invocation or workgroups (few tiles: small T and few rows). At the end
 // the k-groups' sums meet in a shared staging block, where the epilogue (the 2^x_shift scale,
 // act_out, accumulate, bounds) is applied element by element.
+//
+// Split k (SK > 1, when the tiles are too few to fill the GPU): workgroup z = group * SK + split
+// sums its split's whole steps of k only, and writes the sum, as it is, to binding 2 = partial
+// sums: per group (in order) SK blocks of [T, m] floats. matmul_splitk.comp adds the blocks in
+// order (the result does not depend on timing) and applies the epilogue.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_cooperative_matrix : require
 #extension GL_KHR_memory_scope_semantics : require
@@ -26,11 +31,12 @@ layout(constant_id = 3) const uint WR = 32;  // weight rows per subgroup
 layout(constant_id = 4) const uint WT = 32;  // tokens per subgroup
 layout(constant_id = 5) const uint BK = 32;  // k per subgroup and step: a multiple of 16
 layout(constant_id = 6) const uint KS = 1;   // k-groups: a step covers KS * BK of k
+layout(constant_id = 7) const uint SK = 1;   // workgroups per tile splitting k
 
 layout(binding = 0) readonly buffer W { uint w_words[]; };
 layout(binding = 0) readonly buffer WQuads { uvec4 w_quads[]; };
 layout(binding = 1) readonly buffer X16 { uvec4 x16[]; };
-layout(binding = 2) buffer Y { float y[]; };
+layout(binding = 2) buffer Y { float y[]; };  // or the partial sums (SK > 1)
 
 #define BYTES_BUFFER w_words
 #define QUADS_BUFFER w_quads
@@ -114,7 +120,7 @@ void store_step(Group g, uint row0, uint k0) {
 // The epilogue of one 16x16 accumulator [token][row] (ct, cr) of every subgroup: through the
 // staging block, where the workgroup sums the k-groups' parts and writes Y.
 void write_acc(coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> m, Group g, uint ct, uint cr, uint row0,
-               uint t0) {
+               uint t0, uint partials) {
   const float y_scale = exp2(float(x_shift(g.act_in)));
   coopMatStore(m, staged, gl_SubgroupID * 256u, 16u, gl_CooperativeMatrixLayoutRowMajor);
   barrier();
@@ -124,19 +130,29 @@ void write_acc(coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>
     if (t < p.T && row < g.m) {
       float sum = 0.0;
       for (uint j = 0u; j < KS; ++j) sum += staged[(j * TILES + tile) * 256u + at];
-      const uint i = g.y_offset + t * g.y_stride + row;
-      float v = activate_out(sum * y_scale);
-      if (p.accumulate != 0u) v += y[i];
-      y[i] = v;
+      if (SK > 1u) {
+        y[partials + t * g.m + row] = sum;
+      } else {
+        const uint i = g.y_offset + t * g.y_stride + row;
+        float v = activate_out(sum * y_scale);
+        if (p.accumulate != 0u) v += y[i];
+        y[i] = v;
+      }
     }
   }
   barrier();
 }
 
 void main() {
-  const Group g = p.groups[gl_WorkGroupID.z];
+  const uint group = gl_WorkGroupID.z / SK, split = gl_WorkGroupID.z % SK;
+  const Group g = p.groups[group];
   const uint row0 = gl_WorkGroupID.x * BR;
   if (row0 >= g.m) return;
+  // This split's steps: [k_begin, k_end), whole steps (an empty range sums to zeros).
+  const uint k_per = ((g.k + SK - 1u) / SK + BKS - 1u) / BKS * BKS;
+  const uint k_begin = split * k_per, k_end = min(g.k, k_begin + k_per);
+  uint partials = split * p.T * g.m;
+  for (uint i = 0u; i < group; ++i) partials += SK * p.T * p.groups[i].m;
   const uint t0 = gl_WorkGroupID.y * BT;
   const uint sg = gl_SubgroupID, kg = sg / TILES, sg_row = sg % TILES % (BR / WR), sg_tok = sg % TILES / (BR / WR);
 
@@ -146,11 +162,11 @@ void main() {
   coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> acc[MAX_CT * MAX_CR];
   [[unroll]] for (uint i = 0u; i < CT * CR; ++i) acc[i] = coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>(0.0);
 
-  fetch_step(g, row0, t0, 0u);
-  for (uint k0 = 0u; k0 < g.k; k0 += BKS) {
+  if (k_begin < k_end) fetch_step(g, row0, t0, k_begin);
+  for (uint k0 = k_begin; k0 < k_end; k0 += BKS) {
     store_step(g, row0, k0);
     barrier();
-    if (k0 + BKS < g.k) fetch_step(g, row0, t0, k0 + BKS);
+    if (k0 + BKS < k_end) fetch_step(g, row0, t0, k0 + BKS);
     // This k-group's BK of the step, 16 k (4 f16vec4) at a time.
     [[unroll]] for (uint j = 0u; j < BK / 16u; ++j) {
       const uint kk = (kg * BK + j * 16u) / 4u;
@@ -168,7 +184,7 @@ void main() {
   }
 
   // One literal per entry of acc (MAX_CT * MAX_CR = 16).
-#define WRITE_ACC(I) if (I < CT * CR) write_acc(acc[I], g, I / CR, I % CR, row0, t0)
+#define WRITE_ACC(I) if (I < CT * CR) write_acc(acc[I], g, I / CR, I % CR, row0, t0, partials)
   WRITE_ACC(0); WRITE_ACC(1); WRITE_ACC(2); WRITE_ACC(3); WRITE_ACC(4); WRITE_ACC(5); WRITE_ACC(6); WRITE_ACC(7);
   WRITE_ACC(8); WRITE_ACC(9); WRITE_ACC(10); WRITE_ACC(11); WRITE_ACC(12); WRITE_ACC(13); WRITE_ACC(14); WRITE_ACC(15);
 }

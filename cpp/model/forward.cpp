@@ -1,5 +1,8 @@
 #include "model/forward.hpp"
 
+#include <algorithm>
+#include <vector>
+
 #include "ops/get_rows.hpp"
 #include "ops/norms.hpp"
 #include "ops/wkv7.hpp"
@@ -32,13 +35,19 @@ Forward::Forward(const vk::DevicePtr& device, const Config& c, const Weights& w,
   // The chunked WKV's scratch, where one binding can hold it (else the sequential kernel runs).
   const uint64_t wkv_floats = ops::wkv7_scratch_floats(max_tokens, c.n_embd, c.head_size);
   wkv_scratch_ = scratch(device, wkv_floats * 4 <= device->info().max_storage_buffer_range ? wkv_floats : 1);
-  // The tensor-core products' fp16 inputs: the most any product below converts at once (the
-  // four LoRA-down groups of k = n_embd, or the FFN value's k = ffn).
-  if (precision == ops::Precision::Fast && device->info().coopmat_f16) {
-    const uint32_t lora_in[] = {c.n_embd, c.n_embd, c.n_embd, c.n_embd}, ffn_in[] = {c.ffn};
-    const uint64_t bytes = std::max(ops::matmul_scratch_bytes(max_tokens, lora_in), ops::matmul_scratch_bytes(max_tokens, ffn_in));
-    matmul_scratch_ = scratch(device, bytes / 4);
-  }
+  // The tensor-core products' scratch: the most any product below needs at max_tokens (a product
+  // that needs more, at another token count, allocates its own).
+  const uint32_t n = c.n_embd;
+  const std::vector<std::vector<ops::ProductShape>> products = {
+      {{n, n}, {n, n}, {n, n}},
+      {{c.d_decay, n}, {c.d_iclr, n}, {c.d_value, n}, {c.d_gate, n}},
+      {{n, c.d_decay}, {n, c.d_iclr}, {n, c.d_value}, {n, c.d_gate}},
+      {{c.ffn, n}},
+      {{n, c.ffn}},
+      {{c.vocab, n}}};
+  uint64_t bytes = 0;
+  for (const auto& shapes : products) bytes = std::max(bytes, ops::matmul_scratch_bytes(device->info(), precision, max_tokens, shapes));
+  if (bytes) matmul_scratch_ = scratch(device, (bytes + 3) / 4);
 }
 
 ops::MatmulOptions Forward::options(ops::ActOut act_out, bool accumulate) const {

@@ -42,19 +42,22 @@ constexpr KernelRule k_kernel_rules[] = {
     {MatmulKernel::Tiled, k_batched_max_tokens + 1, UINT32_MAX, false},
 };
 // The cooperative-matrix tile for up to max_tokens tokens: the first row that holds. Measured on
-// the H200 (docs/benchmarks.md, 2026-11-29, `rwkv-gpu-bench matmul`, the 2.9B model's products
-// r/k/v 2560x2560x3, FFN key 10240x2560, FFN value 2560x10240, fp16 inputs): at 64 tokens
-// 64x64x32x32x64x2 37 / 23 / 12 TFLOP/s (64x32x32x16x32x2 33 / 25 / 12); at 164 128x128x64x32x32
-// 68 / 52 / 28 (128x64x32x32 43 / 59 / <28); at 512 128x128x64x32x32 109 / 97 / 83
-// (128x128x64x64 119 / 82 / -, 128x64x32x32 71 / 63 / 50).
+// the H200 (docs/benchmarks.md, 2026-11-29, benchmarks/device_matmul.sh: the 2.9B model's products
+// r/k/v 2560x2560x3, FFN key 10240x2560, FFN value 2560x10240, output 2560x2560; the same call):
+// at 64 tokens 64x64x32x32x64x2 38 / 38 / 39 / 27 TFLOP/s; at 164 128x128x64x64x32 47 / 48 / 46 /
+// 42, at 512 100 / 82 / 81 / 59, with k split by the rule below (without: 2560x10240 at 512 52).
+// Between calls the same kernel varied up to 2x (other machines); compare within one call.
 struct CoopmatTileRule {
   uint32_t max_tokens;
   CoopmatTile tile;
 };
 constexpr CoopmatTileRule k_coopmat_tiles[] = {
-    {96, {64, 64, 32, 32, 64, 2}},
-    {UINT32_MAX, {128, 128, 64, 32, 32, 1}},
+    {96, {64, 64, 32, 32, 64, 2, 0}},
+    {UINT32_MAX, {128, 128, 64, 64, 32, 1, 0}},
 };
+// Split k (tile sk 0): when a product has fewer tiles than k_split_workgroups, as many splits as
+// bring it there, each of at least k_split_min_k of k, at most k_split_max.
+constexpr uint32_t k_split_workgroups = 256, k_split_min_k = 512, k_split_max = 8;
 
 struct GroupPush {
   uint32_t m, k, w_offset, x_offset, y_offset, y_stride, act_in;
@@ -73,6 +76,33 @@ struct HalfPush {
 
 uint32_t half_quads(uint32_t k) { return (k + 7) / 8; }  // uvec4s (8 halves) per row of X16
 
+// What a tensor-core product needs besides its operands: the k splits (the rule's, unless the
+// tile gives them), the fp16 copy of X and the partial sums, in one scratch: X16 first, the
+// partial sums from the next 256-byte boundary (a binding offset every device accepts).
+struct CoopmatPlan {
+  uint32_t sk;
+  uint64_t x16_bytes, partial_bytes;
+  uint64_t partial_offset() const { return (x16_bytes + 255) / 256 * 256; }
+  uint64_t bytes() const { return partial_offset() + partial_bytes; }
+};
+
+CoopmatPlan coopmat_plan(const CoopmatTile& tile, uint32_t T, std::span<const ProductShape> groups) {
+  uint64_t tiles = 0, quads = 0, rows = 0;
+  uint32_t min_k = UINT32_MAX;
+  for (const auto& g : groups) {
+    tiles += uint64_t((g.rows + tile.br - 1) / tile.br) * ((T + tile.bt - 1) / tile.bt);
+    quads += half_quads(g.cols);
+    rows += g.rows;
+    min_k = std::min(min_k, g.cols);
+  }
+  uint32_t sk = tile.sk;
+  if (sk == 0) {
+    const uint64_t wanted = (k_split_workgroups + tiles - 1) / std::max<uint64_t>(tiles, 1);
+    sk = uint32_t(std::clamp<uint64_t>(std::min<uint64_t>(wanted, min_k / k_split_min_k), 1, k_split_max));
+  }
+  return {sk, std::max<uint64_t>(quads * T * 16, 16), sk > 1 ? uint64_t(sk) * T * rows * 4 : 0};
+}
+
 // One product over a row range of its matrix: what one GroupPush describes.
 struct Piece {
   const MatmulGroup* g;
@@ -87,12 +117,15 @@ uint32_t float_offset(const vk::BufferRange& r, const char* what) {
 CoopmatTile parse_tile(const std::string& s) {
   CoopmatTile t{};
   char tail = 0;
-  const int n = std::sscanf(s.c_str(), "%ux%ux%ux%ux%ux%u%c", &t.br, &t.bt, &t.wr, &t.wt, &t.bk, &t.ks, &tail);
+  const int n = std::sscanf(s.c_str(), "%ux%ux%ux%ux%ux%ux%u%c", &t.br, &t.bt, &t.wr, &t.wt, &t.bk, &t.ks, &t.sk, &tail);
   if (n <= 4) t.bk = 32;
   if (n <= 5) t.ks = 1;
-  if (n < 4 || n > 6 || !t.wr || !t.wt || !t.bk || !t.ks || t.br % t.wr || t.bt % t.wt || t.wr % 16 || t.wt % 16 || t.bk % 16)
+  if (n <= 6) t.sk = 0;
+  if (n < 4 || n > 7 || !t.wr || !t.wt || !t.bk || !t.ks || t.br % t.wr || t.bt % t.wt || t.wr % 16 || t.wt % 16 ||
+      t.bk % 16 || t.sk > 64)
     throw InvalidArgument("RWKV_GPU_MATMUL: coopmat tile '" + s +
-                          "' is not BRxBTxWRxWT[xBK[xKS]] with WR, WT multiples of 16 dividing BR, BT, BK a multiple of 16 and KS >= 1");
+                          "' is not BRxBTxWRxWT[xBK[xKS[xSK]]] with WR, WT multiples of 16 dividing BR, BT, BK a multiple of "
+                          "16, KS >= 1 and SK <= 64 (0: the rule)");
   return t;
 }
 
@@ -139,7 +172,7 @@ Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType typ
                               std::to_string(t.wr) + "x" + std::to_string(t.wt) + "x" + std::to_string(t.bk) + "x" +
                               std::to_string(t.ks) + " exceeds the device's workgroup limits");
       const ShaderId shader = weight_variant(k_matmul_coopmat_variants, type, "matmul");
-      return {&device.pipeline({shader, 3, sizeof(Push), {group, t.br, t.bt, t.wr, t.wt, t.bk, t.ks}}), t.br, t.bt};
+      return {&device.pipeline({shader, 3, sizeof(Push), {group, t.br, t.bt, t.wr, t.wt, t.bk, t.ks, std::max(t.sk, 1u)}}), t.br, t.bt};
     }
   }
   throw InvalidArgument("[matmul] unknown kernel");
@@ -149,9 +182,13 @@ void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, cons
   const auto& info = rec.device().info();
   const MatmulGroup& first = *pieces.front().g;
   const char* forced = std::getenv("RWKV_GPU_MATMUL");
-  const MatmulChoice choice = choose_matmul(info, T, opt.precision, forced ? forced : "");
+  MatmulChoice choice = choose_matmul(info, T, opt.precision, forced ? forced : "");
   uint32_t max_k = 0;
-  for (const auto& p : pieces) max_k = std::max(max_k, p.g->w->cols);
+  std::vector<ProductShape> shapes;
+  for (const auto& p : pieces) max_k = std::max(max_k, p.g->w->cols), shapes.push_back({p.row_count, p.g->w->cols});
+  const bool coopmat = choice.kernel == MatmulKernel::Coopmat;
+  const CoopmatPlan plan = coopmat ? coopmat_plan(choice.tile, T, shapes) : CoopmatPlan{1, 0, 0};
+  choice.tile.sk = plan.sk;
   const Launch l = launch(rec.device(), choice, first.w->type, T, max_k);
   // The weight binding spans the pieces' rows, starting at an aligned offset.
   const uint64_t align = info.min_storage_buffer_offset_alignment;
@@ -178,36 +215,50 @@ void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, cons
   }
   const uint32_t gx = (max_rows + l.rows_per_group - 1) / l.rows_per_group;
   const uint32_t gy = (T + l.tokens_per_group - 1) / l.tokens_per_group;
+  const uint32_t n = uint32_t(pieces.size());
   const vk::BufferRange weights{first.w->data.buffer, lo, hi - lo};
   // X and Y are bound whole; offsets travel in the push block.
-  vk::BufferRange x{first.x.buffer}, y{first.y.buffer};
-  if (choice.kernel == MatmulKernel::Coopmat) {
-    // The kernel reads X in fp16, converted first into the scratch (or a buffer of its own).
-    std::vector<MatmulGroup> groups;
-    std::vector<uint32_t> ks, offsets;
-    for (const auto& p : pieces) groups.push_back(*p.g), ks.push_back(p.g->w->cols);
-    const uint64_t bytes = matmul_scratch_bytes(T, ks);
-    vk::BufferRange scratch = opt.scratch;
-    if (!scratch.buffer || scratch.bytes() < bytes || scratch.offset % 16)
-      scratch = {std::make_shared<vk::Buffer>(rec.device().shared_from_this(), bytes, vk::MemoryKind::Device)};
-    const uint64_t base = scratch.offset / 16;
-    for (size_t i = 0, at = 0; i < pieces.size(); at += uint64_t(T) * half_quads(ks[i]), ++i) {
-      offsets.push_back(uint32_t(base + at));
-      push.groups[i].x_offset = offsets.back();
-    }
-    matmul_half_inputs(rec, groups, T, {scratch.buffer}, offsets);
-    x = {scratch.buffer, 0, scratch.offset + bytes};
+  const vk::BufferRange x{first.x.buffer}, y{first.y.buffer};
+  const vk::Binding out = opt.accumulate ? vk::updates(y) : vk::writes(y);
+  if (!coopmat) {
+    rec.dispatch(*l.pipeline, {vk::reads(weights), vk::reads(x), out}, push, {gx, gy, n});
+    return;
   }
-  rec.dispatch(*l.pipeline, {vk::reads(weights), vk::reads(x), opt.accumulate ? vk::updates(y) : vk::writes(y)}, push,
-               {gx, gy, uint32_t(pieces.size())});
+  // The tensor-core kernel: X in fp16 first, then the product (into Y, or into partial sums that
+  // matmul_splitk.comp adds into Y), all in the scratch (or a buffer of the product's own).
+  vk::BufferRange scratch = opt.scratch;
+  if (!scratch.buffer || scratch.bytes() < plan.bytes() || scratch.offset % 256)
+    scratch = {std::make_shared<vk::Buffer>(rec.device().shared_from_this(), plan.bytes(), vk::MemoryKind::Device)};
+  std::vector<MatmulGroup> groups;
+  std::vector<uint32_t> offsets;
+  for (size_t i = 0, at = 0; i < pieces.size(); at += uint64_t(T) * half_quads(shapes[i].cols), ++i) {
+    groups.push_back(*pieces[i].g);
+    offsets.push_back(uint32_t(scratch.offset / 16 + at));
+    push.groups[i].x_offset = offsets.back();
+  }
+  matmul_half_inputs(rec, groups, T, {scratch.buffer}, offsets);
+  const vk::BufferRange x16{scratch.buffer, 0, scratch.offset + plan.x16_bytes};
+  if (plan.sk == 1) {
+    rec.dispatch(*l.pipeline, {vk::reads(weights), vk::reads(x16), out}, push, {gx, gy, n});
+    return;
+  }
+  const vk::BufferRange partials{scratch.buffer, scratch.offset + plan.partial_offset(), plan.partial_bytes};
+  rec.dispatch(*l.pipeline, {vk::reads(weights), vk::reads(x16), vk::writes(partials)}, push, {gx, gy, n * plan.sk});
+  const auto& add = rec.device().pipeline({ShaderId::matmul_splitk, 2, sizeof(Push), {plan.sk}});
+  rec.dispatch(add, {vk::reads(partials), out}, push, {uint32_t((uint64_t(T) * max_rows + 255) / 256), 1, n});
 }
 
 }  // namespace
 
-uint64_t matmul_scratch_bytes(uint32_t n_tokens, std::span<const uint32_t> ks) {
-  uint64_t quads = 0;
-  for (uint32_t k : ks) quads += half_quads(k);
-  return std::max<uint64_t>(quads * n_tokens * 16, 16);
+uint64_t matmul_scratch_bytes(const vk::DeviceInfo& device, Precision precision, uint32_t n_tokens,
+                              std::span<const ProductShape> groups) {
+  const char* forced = std::getenv("RWKV_GPU_MATMUL");
+  const MatmulChoice choice = choose_matmul(device, n_tokens, precision, forced ? forced : "");
+  if (choice.kernel != MatmulKernel::Coopmat || groups.empty()) return 0;
+  uint64_t most = 0;  // over the dispatches of at most k_max_groups groups
+  for (size_t i = 0; i < groups.size(); i += k_max_groups)
+    most = std::max(most, coopmat_plan(choice.tile, n_tokens, groups.subspan(i, std::min<size_t>(k_max_groups, groups.size() - i))).bytes());
+  return most;
 }
 
 void matmul_half_inputs(vk::Recorder& rec, std::span<const MatmulGroup> groups, uint32_t n_tokens, const vk::BufferRange& out,

@@ -45,14 +45,19 @@ struct MatmulOptions {
   ActOut act_out = ActOut::None;
   bool accumulate = false;  // Y += W X (the residual adds)
   Precision precision = Precision::Exact;
-  // Where the tensor-core kernel keeps its fp16 copy of X (matmul_half_inputs): at least
-  // matmul_scratch_bytes(T, the groups' k) bytes at a 16-byte aligned offset. Without one, a
+  // Where the tensor-core kernel keeps its fp16 copy of X (matmul_half_inputs) and its partial
+  // sums: at least matmul_scratch_bytes(...) bytes at a 256-byte aligned offset. Without one, a
   // product that needs it allocates its own.
   vk::BufferRange scratch{};
 };
 
-// Bytes of scratch a tensor-core product of n_tokens over groups of these k (cols) needs.
-uint64_t matmul_scratch_bytes(uint32_t n_tokens, std::span<const uint32_t> ks);
+// The scratch a product of n_tokens over groups of these shapes needs on `device` (0 for the
+// fp32 kernels), the kernel chosen as matmul() chooses it.
+struct ProductShape {
+  uint32_t rows, cols;
+};
+uint64_t matmul_scratch_bytes(const vk::DeviceInfo& device, Precision precision, uint32_t n_tokens,
+                              std::span<const ProductShape> groups);
 
 // The first step of the tensor-core kernel (exposed for its test): the groups' X converted to fp16
 // with act_in and the 2^-x_shift scale applied (matmul_x16.comp), group g's rows of ceil(k / 8)
@@ -64,9 +69,10 @@ void matmul_half_inputs(vk::Recorder& rec, std::span<const MatmulGroup> groups, 
 enum class MatmulKernel : uint32_t { Matvec, Batched, Tiled, Coopmat };
 const char* kernel_name(MatmulKernel k);
 // A cooperative-matrix tile: BT tokens x BR weight rows per workgroup, WT x WR per subgroup, BK
-// of k per subgroup and step, KS k-groups of subgroups (a step covers KS * BK of k).
+// of k per subgroup and step, KS k-groups of subgroups (a step covers KS * BK of k), k split
+// across SK workgroups (0: as matmul.cpp's rule decides from the number of tiles).
 struct CoopmatTile {
-  uint32_t br, bt, wr, wt, bk = 32, ks = 1;
+  uint32_t br, bt, wr, wt, bk = 32, ks = 1, sk = 0;
 };
 struct MatmulChoice {
   MatmulKernel kernel;
@@ -74,7 +80,7 @@ struct MatmulChoice {
 };
 // The kernel for a product of n_tokens on `device` (rules in matmul.cpp's table). `forced` is
 // $RWKV_GPU_MATMUL ("" when unset, read at each product; for tests and benchmarks): "batched", "tiled"
-// or "coopmat", optionally "coopmat:BRxBTxWRxWT[xBK[xKS]]", which replaces the table's choice for every
+// or "coopmat", optionally "coopmat:BRxBTxWRxWT[xBK[xKS[xSK]]]", which replaces the table's choice for every
 // product, whatever the precision. A forced kernel the device cannot run, or an unknown name, is an
 // InvalidArgument.
 MatmulChoice choose_matmul(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision, const std::string& forced);

@@ -63,7 +63,14 @@ INSTANTIATE_TEST_SUITE_P(
                       // Each tile of the table, and others, at token counts they are not chosen for.
                       CoopmatCase{{GgmlType::F16, 70, 136, 300}, "coopmat:64x16x16x16"},
                       CoopmatCase{{GgmlType::Q5_K, 140, 512, 200}, "coopmat:64x64x32x32x64x2"},
-                      CoopmatCase{{GgmlType::Q4_0, 70, 200, 40}, "coopmat:128x128x64x32x32"},
+                      CoopmatCase{{GgmlType::Q4_1, 300, 2048, 100}, "coopmat:128x128x64x64x32"},
+                      CoopmatCase{{GgmlType::Q4_0, 70, 224, 40}, "coopmat:128x128x64x32x32"},
+                      // k split across workgroups: k not a multiple of the step, empty splits (k 64 in
+                      // 4 splits of 32), the rule's choice for few tiles (2 tiles, k 2560: 5 splits).
+                      CoopmatCase{{GgmlType::F16, 150, 1000, 70}, "coopmat:128x128x64x32x32x1x3"},
+                      CoopmatCase{{GgmlType::Q8_0, 40, 64, 20}, "coopmat:64x32x32x16x32x1x4"},
+                      CoopmatCase{{GgmlType::F32, 65, 72, 33}, "coopmat:64x32x32x16x16x1x5"},
+                      CoopmatCase{{GgmlType::Q6_K, 100, 2560, 130}, "coopmat:128x128x64x32x32x1x0"},
                       CoopmatCase{{GgmlType::Q8_0, 70, 128, 3}, "coopmat:64x32x32x16"},
                       CoopmatCase{{GgmlType::Q6_K, 70, 256, 20}, "coopmat:128x64x32x32"},
                       CoopmatCase{{GgmlType::Q4_K, 9, 256, 70}, "coopmat:128x128x64x64"},
