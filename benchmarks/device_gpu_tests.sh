@@ -9,7 +9,7 @@ OUT=${OUT:-/tmp/out}
 BUILD_PACKAGE=1 source benchmarks/device_setup.sh
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
 date -u +%FT%TZ | tee -a "$OUT/gpu.txt"
-.bench/rwkv_gpu_tests >"$OUT/gpu_tests.txt" 2>&1
+RWKV_SHARED_MODELS=$PWD/.bench .bench/rwkv_gpu_tests >"$OUT/gpu_tests.txt" 2>&1
 echo "rwkv_gpu_tests exit $?"
 grep -E "^\[  (PASSED|FAILED) |tests? from .* ran|^\[  FAILED" "$OUT/gpu_tests.txt" | head -20
 grep "coopmat max error" "$OUT/gpu_tests.txt" | sort -t: -k2 -g | tail -3
