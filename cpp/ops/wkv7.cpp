@@ -1,5 +1,6 @@
 #include "ops/wkv7.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <string>
@@ -23,10 +24,12 @@ constexpr uint32_t k_state_rows = 16; // wkv7_chunked.comp STATE: state rows per
 // On the H200 (docs/benchmarks.md, 2026-11-29, F16) the chunked kernels took 7.8 ms instead of
 // 12.6 at 0.1B pp512 and 2.9 instead of 3.8 at pp164; at 1.5B they were even (28.4 vs 28.6 ms at
 // pp512, 8.9 vs 8.6 at pp164): this first version is bound by its PREPARE and STATE steps.
+// The chunks are per sequence, so the rule counts tokens per sequence: a decode step of 64
+// sequences of one token each took 12.7 ms in the chunked kernels (2.9B, H200, 2026-11-29).
 struct Wkv7Rule {
   Wkv7Kernel kernel;
   bool gpu_only;
-  uint32_t min_tokens;
+  uint32_t min_tokens_per_seq;
 };
 constexpr Wkv7Rule k_wkv7_rules[] = {
     {Wkv7Kernel::Chunked, true, 2 * k_chunk},
@@ -35,12 +38,12 @@ constexpr Wkv7Rule k_wkv7_rules[] = {
 
 }  // namespace
 
-Wkv7Kernel choose_wkv7(const vk::DeviceInfo& device, uint32_t n_tokens, const std::string& forced) {
+Wkv7Kernel choose_wkv7(const vk::DeviceInfo& device, uint32_t n_tokens, uint32_t n_seqs, const std::string& forced) {
   if (forced == "sequential") return Wkv7Kernel::Sequential;
   if (forced == "chunked") return Wkv7Kernel::Chunked;
   if (!forced.empty()) throw InvalidArgument("RWKV_GPU_WKV='" + forced + "': expected sequential or chunked");
   for (const auto& r : k_wkv7_rules)
-    if (n_tokens >= r.min_tokens && (!r.gpu_only || device.type != "cpu")) return r.kernel;
+    if (n_tokens >= uint64_t(r.min_tokens_per_seq) * std::max(n_seqs, 1u) && (!r.gpu_only || device.type != "cpu")) return r.kernel;
   return Wkv7Kernel::Sequential;
 }
 
@@ -65,7 +68,7 @@ void wkv7(vk::Recorder& rec, const vk::BufferRange& rkv, const vk::BufferRange& 
   const char* forced = std::getenv("RWKV_GPU_WKV");
   // The chunked kernel's shared arrays and 16-row state tiles need 16 <= N; its scratch must fit.
   const bool chunk_fits = head_size % k_state_rows == 0 && scratch.bytes() >= wkv7_scratch_floats(T, C, head_size) * 4;
-  if (choose_wkv7(rec.device().info(), T, forced ? forced : "") == Wkv7Kernel::Sequential || !chunk_fits) {
+  if (choose_wkv7(rec.device().info(), T, batch.n_seqs, forced ? forced : "") == Wkv7Kernel::Sequential || !chunk_fits) {
     const auto& pipeline = rec.device().pipeline({ShaderId::wkv7, 7, sizeof(Push), {head_size}});
     rec.dispatch(pipeline,
                  {vk::reads(rkv), vk::reads(lora), vk::reads(vectors.buffer), layer0 ? vk::writes(v_first) : vk::reads(v_first),
