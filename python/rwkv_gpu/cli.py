@@ -8,7 +8,7 @@
                                              extension picks the format (rwkv_gpu.vector_files)
     rwkv-gpu bench [-m MODEL]                prefill and decode speed
     rwkv-gpu convert IN -o OUT.gguf          a .pth / .safetensors checkpoint to GGUF
-    rwkv-gpu demo [-m MODEL]                 generation, doc state and field analysis, timed
+    rwkv-gpu demo [-m MODEL]                 the main job: search, doc state, generation, timed
 
 MODEL defaults to $RWKV_GPU_MODEL, else the embedded default model. Errors print one line (exit
 status 1); ``--debug`` shows the traceback. ``--version`` prints the package version.
@@ -284,8 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--type", default="f16", choices=("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1"),
                       help="type of the big matrices (default f16)")
     conv.add_argument("--name", help="general.name (default: the input's file name)")
-    demo = with_model("demo", "the main job: generation, doc state and field analysis, with timings")
-    demo.add_argument("--seed", type=int, default=7, help="sampling seed of the generated paragraph")
+    demo = with_model("demo", "the main job: what goes in and comes out of each stage, with timings (the default "
+                              "model: search and verse continuation; another model: an email's field analysis "
+                              "and a question)")
+    demo.add_argument("--task", default="auto", choices=("auto", "bible", "email"),
+                      help="auto (default): bible on the default model, email on any other")
+    demo.add_argument("--seed", type=int, default=7, help="sampling seed of the first generation (the second: +1)")
     return parser
 
 
@@ -311,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "demo":
             from .demo import run_demo
 
-            run_demo(_model_path(args.model), args.device, seed=args.seed)
+            run_demo(_model_path(args.model), args.device, seed=args.seed, task=args.task)
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130

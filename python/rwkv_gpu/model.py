@@ -284,9 +284,8 @@ class Model:
         batches of ``batch_size`` sequences (default 64); equal to ``embed`` per item. With
         ``state`` (e.g. ``prefix_state``), every sequence starts from a copy of it.
 
-        ``progress=True`` shows a tqdm bar that advances after each batch; a batch then also ends
-        once it holds ``4 * chunk_tokens`` tokens (1024 by default), so the bar moves every few
-        chunks of GPU work even when every item fits one batch (a few percent slower).
+        ``progress=True`` shows a tqdm bar of tokens that advances after each chunk of GPU work
+        (each submission, ``chunk_tokens`` tokens at most).
         """
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
@@ -303,19 +302,25 @@ class Model:
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(seqs), unit="seq", desc="embed")
+            bar = tqdm(total=sum(len(s) for s in seqs), unit="tok", desc="embed")
         try:
-            for start, stop in self._batch_bounds(seqs, batch_size, 4 * self._chunk_tokens if progress else None):
-                batch = seqs[start:stop]
+            for start in range(0, len(seqs), batch_size):
+                batch = seqs[start:start + batch_size]
+                advance = None
+                if bar is not None:
+                    reported = [0]  # tokens of this batch the bar has counted
+
+                    def advance(done: int, _total: int) -> None:
+                        bar.update(done - reported[0])
+                        reported[0] = done
+
                 with self._batch_lock:
                     slots = self._batch_state(len(batch), state)
                     core_pooling = "last" if pooling == "state" else pooling
-                    result = self._core.embed(batch, slots, core_pooling)
+                    result = self._core.embed(batch, slots, core_pooling, advance)
                     if pooling == "state":
                         result = self._state_pooling(slots.read()[: len(batch)])
                 out[start:start + len(batch)] = result
-                if bar is not None:
-                    bar.update(len(batch))
         finally:
             if bar is not None:
                 bar.close()
@@ -324,23 +329,9 @@ class Model:
             out /= np.maximum(norms, 1e-12)
         return out
 
-    @staticmethod
-    def _batch_bounds(seqs: Sequence[np.ndarray], batch_size: int, max_tokens: int | None) -> list[tuple[int, int]]:
-        """``[start, stop)`` of consecutive batches of at most ``batch_size`` sequences, each ending
-        as soon as it holds ``max_tokens`` tokens when that is given."""
-        bounds, start, tokens = [], 0, 0
-        for i, seq in enumerate(seqs):
-            tokens += len(seq)
-            if i + 1 - start == batch_size or (max_tokens is not None and tokens >= max_tokens):
-                bounds.append((start, i + 1))
-                start, tokens = i + 1, 0
-        if start < len(seqs):
-            bounds.append((start, len(seqs)))
-        return bounds
-
     def _batch_state(self, n: int, start: State | None) -> _core.State:
         """A state of at least n slots, the first n zero or copies of `start`'s. Kept by capacity, a
-        power of two: batches of every size (a last partial batch, progress batches cut by tokens)
+        power of two: batches of every size (a last partial batch, several batch_size values)
         share a few states instead of holding GPU memory for each size."""
         capacity = 1 << (n - 1).bit_length()
         core = self._batch_states.get(capacity)

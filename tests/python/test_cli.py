@@ -98,14 +98,6 @@ def test_bench_reports_speeds(tiny_gguf):
     assert "prefill pp32" in out.stdout and "decode  tg8" in out.stdout
 
 
-def test_demo_runs_every_stage(tiny_gguf):
-    out = rwkv_gpu_cli("demo", "-m", str(tiny_gguf))
-    assert out.returncode == 0, out.stderr
-    for stage in ("Device:", "[1] Generation", "[2] Doc state", "[3] Field analysis", "Timings"):
-        assert stage in out.stdout
-    assert out.stdout.count("payment_request") == 1 and "job_application" in out.stdout
-
-
 def test_bad_model_argument_is_one_line(tmp_path):
     out = rwkv_gpu_cli("generate", "-m", str(tmp_path / "missing.gguf"), "hi")
     assert out.returncode == 1 and out.stderr.startswith("rwkv-gpu: error:") and "Traceback" not in out.stderr

@@ -1,6 +1,6 @@
-"""``embed_batch(..., progress=True)`` (issue 14, item 11): the bar advances during the work, not
-only at its end (it showed 0/50 until all 50 texts were done), and the vectors are the same as
-embedding each text alone."""
+"""``embed_batch(..., progress=True)`` (issue 14, item 11; issue 11): the bar advances during the
+work, after each chunk (submission) of a batch, not only at its end (it showed 0/50 until all 50
+texts were done), and the vectors are the same as embedding each text alone."""
 
 from __future__ import annotations
 
@@ -56,19 +56,17 @@ def model(tiny_gguf, monkeypatch):
     return m
 
 
-def test_the_bar_moves_after_each_gpu_batch(model):
+def test_the_bar_moves_after_each_chunk_of_one_batch(model):
     vecs = model.embed_batch(TEXTS, normalize=True, progress=True)
     (bar,) = RecordingBar.instances
-    assert bar.total == 50 and bar.closed
-    assert sum(n for n, _ in bar.updates) == 50
-    assert len(bar.updates) >= 10  # about 560 tokens, a batch every 4 chunks of 8 tokens
-    assert [after for _, after in bar.updates] == list(range(1, len(bar.updates) + 1))  # after each batch
-    # Each batch holds at least 4 * chunk_tokens tokens (the last may hold fewer).
     lengths = [len(t.encode()) for t in TEXTS]  # byte-level model: a token per byte
-    start = 0
-    for n, _ in bar.updates[:-1]:
-        assert sum(lengths[start:start + n]) >= 32 > sum(lengths[start:start + n - 1])
-        start += n
+    assert bar.total == sum(lengths) and bar.closed
+    assert sum(n for n, _ in bar.updates) == sum(lengths)
+    # One batch (one engine call), reported chunk by chunk while it runs: 8 tokens per chunk.
+    assert CountingCore.calls == 1
+    assert len(bar.updates) == -(-sum(lengths) // 8)
+    assert all(0 < n <= 8 for n, _ in bar.updates)
+    assert all(calls_before == 0 for _, calls_before in bar.updates)  # during the call, not after
     # The same vectors as each text alone (one sequence, no batch), normalized independently.
     alone = np.stack([model.embed(t) for t in TEXTS])
     alone /= np.linalg.norm(alone, axis=1, keepdims=True)
