@@ -137,17 +137,24 @@ void bind_model(py::module_& m) {
         return to_numpy(std::move(out), {rows, V});
       }, py::arg("tokens"), py::arg("state"), py::arg("logits") = "last")
       .def("embed", [](runtime::Model& model, const std::vector<py::array_t<uint32_t, py::array::c_style | py::array::forcecast>>& seqs,
-                       runtime::State& state, const std::string& pooling) {
+                       runtime::State& state, const std::string& pooling, const py::object& progress) {
         if (pooling != "last" && pooling != "mean") throw InvalidArgument("pooling must be \"last\" or \"mean\"");
         std::vector<std::span<const uint32_t>> spans;
         for (const auto& s : seqs) spans.emplace_back(s.data(), size_t(s.size()));
+        runtime::Model::Progress report;
+        if (!progress.is_none())
+          report = [&progress](uint64_t done, uint64_t total) {
+            py::gil_scoped_acquire gil;
+            progress(done, total);
+          };
         std::vector<float> out;
         {
           py::gil_scoped_release release;
-          out = model.embed(spans, state, pooling == "mean" ? runtime::Pooling::Mean : runtime::Pooling::Last);
+          out = model.embed(spans, state, pooling == "mean" ? runtime::Pooling::Mean : runtime::Pooling::Last, report);
         }
         return to_numpy(std::move(out), {py::ssize_t(seqs.size()), py::ssize_t(model.config().n_embd)});
-      }, py::arg("sequences"), py::arg("state"), py::arg("pooling") = "last");
+      }, py::arg("sequences"), py::arg("state"), py::arg("pooling") = "last", py::arg("progress") = py::none(),
+      "progress(tokens_done, tokens_total), when given, is called after each chunk (submission).");
 }
 
 }  // namespace rwkv::bindings

@@ -116,7 +116,8 @@ void Model::check(std::span<const SeqRef> seqs, const State& state) const {
     throw InvalidArgument("[run] the state belongs to another model");
 }
 
-void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const Outputs& outputs, const RowSink& sink) {
+void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const Outputs& outputs, const RowSink& sink,
+                    const Progress& progress) {
   const auto& c = info_.config;
   const bool logits = outputs.kind != Outputs::Embeddings;
   const bool sampling = outputs.kind == Outputs::Sample;
@@ -126,6 +127,8 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
   std::vector<std::span<const uint32_t>> token_spans;
   for (const auto& s : seqs) token_spans.push_back(s.tokens);
   bool first_chunk = true;
+  uint64_t done = 0, total = 0;
+  for (const auto& s : seqs) total += s.tokens.size();
   for (const Chunk& chunk : plan_chunks(token_spans, forward_->max_tokens())) {
     if (!first_chunk && interrupt_check_) interrupt_check_();
     first_chunk = false;
@@ -206,6 +209,8 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
                         " hold NaN or infinity (non-finite weights or state): nothing to sample from");
     for (uint32_t r = 0; r < n_rows; ++r)
       sink(row_owner[r].first, row_owner[r].second, rows_back ? out + uint64_t(r) * width : nullptr, drawn ? drawn[r] : 0);
+    done += T;
+    if (progress) progress(done, total);
   }
 }
 
@@ -224,7 +229,8 @@ std::vector<float> Model::run(std::span<const uint32_t> tokens, State& state, Lo
   return out;
 }
 
-std::vector<float> Model::embed(std::span<const std::span<const uint32_t>> seqs, State& state, Pooling pooling) {
+std::vector<float> Model::embed(std::span<const std::span<const uint32_t>> seqs, State& state, Pooling pooling,
+                                const Progress& progress) {
   const auto seq_refs = refs(seqs);
   std::lock_guard lock(mutex_);
   check(seq_refs, state);
@@ -235,7 +241,8 @@ std::vector<float> Model::embed(std::span<const std::span<const uint32_t>> seqs,
           [&](uint32_t s, uint32_t, const float* row, uint32_t) {
             double* dst = sums.data() + uint64_t(s) * C;
             for (uint32_t c = 0; c < C; ++c) dst[c] += row[c];
-          });
+          },
+          progress);
   std::vector<float> out(sums.size());
   for (size_t s = 0; s < seqs.size(); ++s) {
     const double scale = pooling == Pooling::Mean ? 1.0 / double(seqs[s].size()) : 1.0;

@@ -63,7 +63,10 @@ class Model {
   // ln_out embeddings of many sequences at once: sequence i runs on slot i of `state` (which
   // needs at least seqs.size() slots), all advancing together in shared chunks. Returns
   // [seqs.size(), C]: the last token's ln_out, or the mean over the sequence's tokens.
-  std::vector<float> embed(std::span<const std::span<const uint32_t>> seqs, State& state, Pooling pooling);
+  // `progress`, when given, hears (tokens done, tokens in all) after each chunk.
+  using Progress = std::function<void(uint64_t, uint64_t)>;
+  std::vector<float> embed(std::span<const std::span<const uint32_t>> seqs, State& state, Pooling pooling,
+                           const Progress& progress = {});
 
   // One step of batched generation: runs the sequences together (at most chunk_tokens() tokens in
   // all, distinct slots) and returns the token drawn for each sequence that samples, in order.
@@ -93,13 +96,14 @@ class Model {
   struct Outputs {
     enum Kind { Embeddings, Logits, Sample } kind;
     Sampler* sampler = nullptr;               // Sample: draws with these per-sequence rows
-    std::span<const ops::SampleRow> samples;  // indexed by sequence
+    std::span<const ops::SampleRow> samples = {};  // indexed by sequence
     bool keep_logits = false;                 // Sample: the logits rows come back as well
   };
   // Called per output row: (sequence, token index in the sequence, row of C or V floats or null,
   // drawn token id).
   using RowSink = std::function<void(uint32_t, uint32_t, const float*, uint32_t)>;
-  void forward(std::span<const SeqRef> seqs, State& state, Rows rows, const Outputs& outputs, const RowSink& sink);
+  void forward(std::span<const SeqRef> seqs, State& state, Rows rows, const Outputs& outputs, const RowSink& sink,
+               const Progress& progress = {});
   void check(std::span<const SeqRef> seqs, const State& state) const;
   static std::vector<SeqRef> refs(std::span<const std::span<const uint32_t>> seqs);
 
