@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <map>
 
@@ -214,6 +215,20 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
   }
 }
 
+namespace {
+
+// Outputs are checked as they come back (a pass over what the host copies anyway): NaN or
+// infinity there means non-finite weights or a corrupted state, which must not pass as a result.
+void check_finite(const float* row, uint32_t n, const char* what, uint32_t seq, uint32_t token) {
+  bool finite = true;
+  for (uint32_t i = 0; i < n; ++i) finite &= std::isfinite(row[i]);
+  if (!finite)
+    throw NonFinite(std::string("[") + what + "] the output of sequence " + std::to_string(seq) + ", token " +
+                    std::to_string(token) + " holds NaN or infinity (non-finite weights or state)");
+}
+
+}  // namespace
+
 std::vector<float> Model::run(std::span<const uint32_t> tokens, State& state, LogitsMode mode) {
   if (tokens.empty()) throw InvalidArgument("[run] no tokens given");
   const SeqRef seqs[] = {{tokens, 0, true}};
@@ -224,8 +239,10 @@ std::vector<float> Model::run(std::span<const uint32_t> tokens, State& state, Lo
   std::vector<float> out;
   out.reserve(mode == LogitsMode::All ? tokens.size() * V : mode == LogitsMode::Last ? V : 0);
   const Rows rows = mode == LogitsMode::All ? Rows::All : mode == LogitsMode::Last ? Rows::Last : Rows::None;
-  forward(seqs, state, rows, {Outputs::Logits},
-          [&](uint32_t, uint32_t, const float* row, uint32_t) { out.insert(out.end(), row, row + V); });
+  forward(seqs, state, rows, {Outputs::Logits}, [&](uint32_t s, uint32_t t, const float* row, uint32_t) {
+    check_finite(row, V, "run", s, t);
+    out.insert(out.end(), row, row + V);
+  });
   return out;
 }
 
@@ -238,7 +255,8 @@ std::vector<float> Model::embed(std::span<const std::span<const uint32_t>> seqs,
   const uint32_t C = info_.config.n_embd;
   std::vector<double> sums(seqs.size() * uint64_t(C), 0.0);
   forward(seq_refs, state, pooling == Pooling::Last ? Rows::Last : Rows::All, {Outputs::Embeddings},
-          [&](uint32_t s, uint32_t, const float* row, uint32_t) {
+          [&](uint32_t s, uint32_t t, const float* row, uint32_t) {
+            check_finite(row, C, "embed", s, t);
             double* dst = sums.data() + uint64_t(s) * C;
             for (uint32_t c = 0; c < C; ++c) dst[c] += row[c];
           },

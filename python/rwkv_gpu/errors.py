@@ -12,7 +12,7 @@ arguments raise ``ValueError`` or ``TypeError`` as Python does::
     │   └── DeviceTimeoutError      GPU work exceeded RWKV_GPU_TIMEOUT_S
     ├── GGUFError                   a malformed or unsupported GGUF file
     ├── TokenizerError
-    └── NonFiniteError              NaN or infinity in logits to sample from (weights or state)
+    └── NonFiniteError              NaN or infinity in logits or embeddings (weights or state)
 """
 
 from ._core import (

@@ -154,6 +154,27 @@ def test_nan_state_gives_a_clear_error_when_sampling(tiny_gguf, temperature):
     assert len(model.generate([1, 2, 3], 5, temperature=temperature, stop_tokens=[], seed=1).tokens) == 5
 
 
+@pytest.mark.parametrize("call", ["run last", "run all", "embed last", "embed mean", "embed_batch"])
+def test_nan_state_gives_a_clear_error_from_run_and_embed(tiny_gguf, call):
+    """Issue 13, item 4: run / embed outputs are checked too (they came back as NaN silently)."""
+    model = rwkv_gpu.Model(tiny_gguf)
+    state = model.new_state()
+    values = model.back_state(state)
+    values[:] = np.nan
+    model.load_state(state, values)
+    kind, _, mode = call.partition(" ")
+    with pytest.raises(rwkv_gpu.NonFiniteError, match="sequence 0, token 2 holds NaN or infinity|NaN or infinity"):
+        if kind == "run":
+            model.run([1, 2, 3], state, logits=mode)
+        elif kind == "embed":
+            model.embed([1, 2, 3], pooling=mode, state=state)
+        else:
+            model.embed_batch([[1, 2, 3], [4, 5]], state=state)
+    # A finite state gives finite outputs (the check refuses nothing else).
+    assert np.isfinite(model.run([1, 2, 3], logits="all")).all()
+    assert np.isfinite(model.embed_batch([[1, 2, 3], [4, 5]], pooling="mean")).all()
+
+
 def test_nan_or_negative_epsilon_is_refused(tmp_path):
     import gguf
 
