@@ -94,8 +94,17 @@ def load_pth(path) -> dict[str, np.ndarray]:
         raise ValueError(f"{path}: not a readable PyTorch checkpoint ({type(e).__name__}: {e})") from e
 
 
+# PyTorch's zip reader (miniz) reads stored and deflated members only; any other method (bzip2,
+# lzma: their decoders raise their own error types on bad data) is not a checkpoint's.
+_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+
+
 def _load_pth(path) -> dict[str, np.ndarray]:
     with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.compress_type not in _METHODS:
+                raise zipfile.BadZipFile(f"member {info.filename!r} uses compression method {info.compress_type}, "
+                                         "not one PyTorch writes (stored or deflated)")
         pkl = [n for n in archive.namelist() if n.endswith("/data.pkl")]
         if len(pkl) != 1:
             raise ValueError(f"{path}: not a PyTorch zip checkpoint (no data.pkl)")
