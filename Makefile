@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 # The scripts read these (make's defaults, or what the command line gives).
 export PYTHON BUILD_DIR JOBS
 
-.PHONY: deps deps-test build-package build test test-cpp test-python test-sanitize test-fuzz demo bench clean
+.PHONY: deps deps-test build-package build test test-cpp test-python test-bench test-sanitize test-fuzz demo bench clean
 
 # Build and run-time requirements only (scripts/requirements.txt): what `make demo` installs.
 deps:
@@ -32,6 +32,13 @@ test-cpp: build
 test-python: build
 	RWKV_GPU_VALIDATION=1 $(PYTHON) -m pytest -q tests/python
 
+# The backend comparison suite (benchmarks/test_backends_bench.py) in its quick form: each
+# backend x workload x model once, with the agreement checks, no timing. One CPU thread per
+# backend: timings are not taken here, and spinning threads stall on shared cores.
+# Timed: $(PYTHON) -m pytest benchmarks/ --benchmark-only (docs/benchmarks.md).
+test-bench: build
+	RWKV_GPU_VALIDATION=1 BENCH_THREADS=1 $(PYTHON) -m pytest -q benchmarks --benchmark-disable
+
 # The C++ suite once more, built with AddressSanitizer and UndefinedBehaviorSanitizer (own build
 # directory; the engine and tests only, no Python module).
 SANITIZE_DIR ?= build-asan
@@ -49,7 +56,7 @@ FUZZ_SECONDS ?= 15
 test-fuzz: build
 	$(PYTHON) tests/fuzz/fuzz_readers.py all --seconds $(FUZZ_SECONDS)
 
-test: test-cpp test-sanitize test-fuzz test-python
+test: test-cpp test-sanitize test-fuzz test-python test-bench
 
 demo: build-package
 	$(PYTHON) -m rwkv_gpu demo$(if $(MODEL), --model $(MODEL))

@@ -1,0 +1,119 @@
+"""Backends x workloads x models, timed by pytest-benchmark, each result checked against rwkv_gpu
+with precision "exact" so that a fast wrong backend fails instead of winning.
+
+    pytest benchmarks/ --benchmark-only       # timings, one table per workload and model
+    pytest benchmarks/ --benchmark-disable    # each comparison once, agreement checks only (CI)
+
+Workloads: doc state (an email's opening, ~120 tokens -> unit vector), field analysis (the same +
+6 field prompts -> scores, best first), prefill (last-token logits of the whole ~200-word email),
+decode (32 greedy tokens after a short prompt), tokenization (a multilingual corpus; "world": the
+65 536-token World tokenizer). docs/benchmarks.md describes the tolerances and shows a run.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backends import BACKENDS, MODELS, REQUIRES, Unsupported, version, world_tokenizer
+from embed_bench import EMAIL, SCHEMA
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))
+from corpus import TEXTS  # noqa: E402
+
+DOC = EMAIL.split(" I went through")[0]  # the opening of the email: subject, greeting, a sentence
+PROMPT = "In the beginning God created the heaven and the earth."
+DECODE_TOKENS = 32
+CORPUS = "\n".join(TEXTS) * 20
+
+backends = pytest.mark.parametrize("backend", list(BACKENDS))
+models = pytest.mark.parametrize("model", list(MODELS))
+
+
+def prepare(benchmark, workload: str, model: str, eng, **extra) -> None:
+    benchmark.group = f"{workload} / {model}"
+    benchmark.extra_info.update(eng.info, workload=workload, model=model, model_file=MODELS[model].name, **extra)
+
+
+def run(benchmark, fn, *args):
+    try:
+        return benchmark(fn, *args)
+    except Unsupported as e:
+        pytest.skip(f"{benchmark.extra_info['backend']}: {e}")
+
+
+def assert_close(got, want, tolerance: float, what: str) -> None:
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    assert got.shape == want.shape, f"{what}: shape {got.shape} != {want.shape}"
+    scale = max(1.0, float(np.abs(want).max()))
+    err = float(np.abs(got - want).max())
+    assert err <= tolerance * scale, f"{what}: max |diff| {err:.3g} > {tolerance:g} x {scale:.3g}"
+
+
+@models
+@backends
+def test_doc_state(benchmark, engine, reference, backend, model):
+    eng, ref = engine(backend, model), reference(model)
+    prepare(benchmark, "doc_state", model, eng, tokens=len(ref.tokenize(DOC)))
+    got = run(benchmark, eng.doc_state, DOC)
+    assert_close(got, ref.doc_state(DOC), eng.tolerance, f"{backend} doc vector")
+
+
+@models
+@backends
+def test_field_analysis(benchmark, engine, reference, backend, model):
+    eng, ref = engine(backend, model), reference(model)
+    prepare(benchmark, "field_analysis", model, eng, fields=len(SCHEMA))
+    got = run(benchmark, eng.field_analysis, DOC, SCHEMA)
+    want = ref.field_analysis(DOC, SCHEMA)
+    assert_close([got[k] for k in SCHEMA], [want[k] for k in SCHEMA], eng.tolerance, f"{backend} field scores")
+    # The ranking agrees wherever the reference's neighbouring scores are further apart than the tolerance.
+    names, scores = list(want), list(want.values())
+    for i in range(len(names) - 1):
+        if scores[i] - scores[i + 1] > 2 * eng.tolerance:
+            assert got[names[i]] > got[names[i + 1]], f"{backend} ranks {names[i + 1]} above {names[i]}"
+
+
+@models
+@backends
+def test_prefill(benchmark, engine, reference, backend, model):
+    eng, ref = engine(backend, model), reference(model)
+    tokens = ref.tokenize(EMAIL)
+    prepare(benchmark, "prefill", model, eng, tokens=len(tokens))
+    got = run(benchmark, eng.prefill, tokens)
+    want = ref.prefill(tokens)
+    assert_close(got, want, eng.tolerance, f"{backend} last-token logits")
+    assert int(np.argmax(got)) == int(np.argmax(want))
+
+
+@models
+@backends
+def test_decode(benchmark, engine, reference, backend, model):
+    eng, ref = engine(backend, model), reference(model)
+    tokens = ref.tokenize(PROMPT)
+    prepare(benchmark, "decode", model, eng, prompt_tokens=len(tokens), tokens=DECODE_TOKENS)
+    got = run(benchmark, eng.greedy, tokens, DECODE_TOKENS)
+    assert got == ref.greedy(tokens, DECODE_TOKENS), f"{backend}: greedy tokens differ from rwkv_gpu exact"
+
+
+@pytest.mark.parametrize("model", list(MODELS) + ["world"])
+@backends
+def test_tokenization(benchmark, engine, reference, backend, model):
+    if model == "world":
+        module, hint = REQUIRES[backend]
+        pytest.importorskip(module, reason=f"{backend} is not installed ({hint})")
+        try:
+            encode, want = world_tokenizer(backend), world_tokenizer("rwkv_gpu")(CORPUS)
+        except Unsupported as e:
+            pytest.skip(f"{backend}: {e}")
+        info = {"backend": backend, "version": version(module), "device": "CPU"}
+    else:
+        eng = engine(backend, model)
+        encode, want, info = eng.tokenize, reference(model).tokenize(CORPUS), dict(eng.info, model_file=MODELS[model].name)
+    benchmark.group = f"tokenization / {model}"
+    benchmark.extra_info.update(info, workload="tokenization", model=model, bytes=len(CORPUS.encode()))
+    got = run(benchmark, encode, CORPUS)
+    assert list(got) == list(want), f"{backend}: tokens differ from rwkv_gpu's"
