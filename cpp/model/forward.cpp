@@ -35,8 +35,8 @@ Forward::Forward(const vk::DevicePtr& device, const Config& c, const Weights& w,
   // The chunked WKV's scratch, where one binding can hold it (else the sequential kernel runs).
   const uint64_t wkv_floats = ops::wkv7_scratch_floats(max_tokens, c.n_embd, c.head_size);
   wkv_scratch_ = scratch(device, wkv_floats * 4 <= device->info().max_storage_buffer_range ? wkv_floats : 1);
-  // The tensor-core products' scratch: the most any product below needs at max_tokens (a product
-  // that needs more, at another token count, allocates its own).
+  // The tensor-core products' scratch: the most any product below needs at any token count up to
+  // max_tokens (so no product allocates its own while recording).
   const uint32_t n = c.n_embd;
   const std::vector<std::vector<ops::ProductShape>> products = {
       {{n, n}, {n, n}, {n, n}},

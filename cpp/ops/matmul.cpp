@@ -250,14 +250,17 @@ void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, cons
 
 }  // namespace
 
-uint64_t matmul_scratch_bytes(const vk::DeviceInfo& device, Precision precision, uint32_t n_tokens,
+uint64_t matmul_scratch_bytes(const vk::DeviceInfo& device, Precision precision, uint32_t max_tokens,
                               std::span<const ProductShape> groups) {
   const char* forced = std::getenv("RWKV_GPU_MATMUL");
-  const MatmulChoice choice = choose_matmul(device, n_tokens, precision, forced ? forced : "");
-  if (choice.kernel != MatmulKernel::Coopmat || groups.empty()) return 0;
-  uint64_t most = 0;  // over the dispatches of at most k_max_groups groups
-  for (size_t i = 0; i < groups.size(); i += k_max_groups)
-    most = std::max(most, coopmat_plan(choice.tile, n_tokens, groups.subspan(i, std::min<size_t>(k_max_groups, groups.size() - i))).bytes());
+  uint64_t most = 0;
+  // Every token count: fewer tokens can take more k splits (fewer tiles), hence more partial sums.
+  for (uint32_t T = 1; T <= max_tokens; ++T) {
+    const MatmulChoice choice = choose_matmul(device, T, precision, forced ? forced : "");
+    if (choice.kernel != MatmulKernel::Coopmat) continue;
+    for (size_t i = 0; i < groups.size(); i += k_max_groups)  // dispatches of at most k_max_groups groups
+      most = std::max(most, coopmat_plan(choice.tile, T, groups.subspan(i, std::min<size_t>(k_max_groups, groups.size() - i))).bytes());
+  }
   return most;
 }
 

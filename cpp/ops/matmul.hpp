@@ -51,12 +51,12 @@ struct MatmulOptions {
   vk::BufferRange scratch{};
 };
 
-// The scratch a product of n_tokens over groups of these shapes needs on `device` (0 for the
-// fp32 kernels), the kernel chosen as matmul() chooses it.
+// The scratch a product of up to max_tokens tokens over groups of these shapes needs on `device`
+// (0 for the fp32 kernels), the kernel chosen as matmul() chooses it.
 struct ProductShape {
   uint32_t rows, cols;
 };
-uint64_t matmul_scratch_bytes(const vk::DeviceInfo& device, Precision precision, uint32_t n_tokens,
+uint64_t matmul_scratch_bytes(const vk::DeviceInfo& device, Precision precision, uint32_t max_tokens,
                               std::span<const ProductShape> groups);
 
 // The first step of the tensor-core kernel (exposed for its test): the groups' X converted to fp16

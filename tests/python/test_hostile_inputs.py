@@ -141,13 +141,19 @@ def test_counts_beyond_32_bits_and_short_token_lists(tmp_path):
         rwkv_gpu.Model(short)
 
 
-@pytest.mark.parametrize("temperature", [0.0, 1.0], ids=["greedy", "sampled"])
-def test_nan_state_gives_a_clear_error_when_sampling(tiny_gguf, temperature):
-    model = rwkv_gpu.Model(tiny_gguf)
+def _nan_state(model):
+    """A state of `model` whose every value is NaN (as a corrupted state file would load)."""
     state = model.new_state()
     values = model.back_state(state)
     values[:] = np.nan
     model.load_state(state, values)
+    return state
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0], ids=["greedy", "sampled"])
+def test_nan_state_gives_a_clear_error_when_sampling(tiny_gguf, temperature):
+    model = rwkv_gpu.Model(tiny_gguf)
+    state = _nan_state(model)
     with pytest.raises(rwkv_gpu.NonFiniteError, match="NaN or infinity"):
         model.generate([1, 2, 3], 5, temperature=temperature, state=state, stop_tokens=[], seed=1)
     # The model itself is fine: a finite state generates.
@@ -158,10 +164,7 @@ def test_nan_state_gives_a_clear_error_when_sampling(tiny_gguf, temperature):
 def test_nan_state_gives_a_clear_error_from_run_and_embed(tiny_gguf, call):
     """Issue 13, item 4: run / embed outputs are checked too (they came back as NaN silently)."""
     model = rwkv_gpu.Model(tiny_gguf)
-    state = model.new_state()
-    values = model.back_state(state)
-    values[:] = np.nan
-    model.load_state(state, values)
+    state = _nan_state(model)
     kind, _, mode = call.partition(" ")
     with pytest.raises(rwkv_gpu.NonFiniteError, match="sequence 0, token 2 holds NaN or infinity|NaN or infinity"):
         if kind == "run":
