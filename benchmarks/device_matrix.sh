@@ -3,7 +3,8 @@
 #   bandwidth, then rwkv-gpu-bench model (pp512 / tg128, median of 5) for random models at the
 #   0.1B, 1.5B and 2.9B shapes in F16, Q8_0 and Q4_K, in each precision of PRECISIONS, and with
 #   each RWKV_GPU_MATMUL value of KERNELS ("" = the selection table; e.g. "coopmat:64x64x32x32"
-#   to time a tile). Results: one JSON line each in $OUT/results.jsonl.
+#   to time a tile) and each RWKV_GPU_WKV value of WKVS ("" = the table; "sequential" or
+#   "chunked"). Results: one JSON line each in $OUT/results.jsonl.
 # LLAMA=1 also builds llama.cpp's llama-bench (CUDA, sm_90) from .llcpp first and runs it on each
 #   model file right after our rows (same -p/-n/-r): its JSON lines go to results.jsonl too, with
 #   "benchmark": "llama-bench", "engine": "llama.cpp" and "model": size-dtype added (report.py puts
@@ -21,6 +22,7 @@ PP=${PP:-512}
 TG=${TG:-128}
 PRECISIONS=${PRECISIONS:-"fast exact"}
 KERNELS=${KERNELS:-""}
+WKVS=${WKVS:-""}
 LLAMA=${LLAMA:-0}
 LLAMA_BUILD_TIMEOUT=${LLAMA_BUILD_TIMEOUT:-420}
 source benchmarks/device_setup.sh
@@ -65,15 +67,18 @@ for size in $SIZES; do
     python3 benchmarks/make_model.py --size "$size" --dtype "$dtype" --out /tmp/m.gguf
     for precision in $PRECISIONS; do
       for kernel in ${KERNELS:-table}; do
-        for pp in $PP; do
-          [ "$precision" = exact ] && [ "$kernel" != table ] && continue  # forced kernels are timed in fast
-          [ "$kernel" = table ] && unset RWKV_GPU_MATMUL || export RWKV_GPU_MATMUL=$kernel
-          $BENCH model /tmp/m.gguf -p "$pp" -n "$TG" -r "$REPS" --precision "$precision" |
-            sed "s|\"/tmp/m.gguf\"|\"$size-$dtype\", \"matmul\": \"$kernel\"|" | tee -a "$OUT/results.jsonl"
+        for wkv in ${WKVS:-table}; do
+          for pp in $PP; do
+            [ "$precision" = exact ] && [ "$kernel" != table ] && continue  # forced kernels are timed in fast
+            [ "$kernel" = table ] && unset RWKV_GPU_MATMUL || export RWKV_GPU_MATMUL=$kernel
+            [ "$wkv" = table ] && unset RWKV_GPU_WKV || export RWKV_GPU_WKV=$wkv
+            $BENCH model /tmp/m.gguf -p "$pp" -n "$TG" -r "$REPS" --precision "$precision" |
+              sed "s|\"/tmp/m.gguf\"|\"$size-$dtype\", \"matmul\": \"$kernel\", \"wkv\": \"$wkv\"|" | tee -a "$OUT/results.jsonl"
+          done
         done
       done
     done
-    unset RWKV_GPU_MATMUL
+    unset RWKV_GPU_MATMUL RWKV_GPU_WKV
     if [ -n "$LLAMA_BENCH" ]; then  # one run per model: llama.cpp has no precision setting
       timeout 300 "$LLAMA_BENCH" -m /tmp/m.gguf -ngl 99 -p "$(echo $PP | tr " " ,)" -n "$TG" -r "$REPS" -o jsonl 2>>"$OUT/llama_bench.log" |
         grep '^{' | sed "s|^{|{\"benchmark\": \"llama-bench\", \"engine\": \"llama.cpp\", \"model\": \"$size-$dtype\", |" |

@@ -7,13 +7,15 @@
 //     the chunk's log-decay prefix sums G, the C x C matrices A_ab, A_ak, A_rb, A_rk and the UT
 //     solve (I - A_ab) [W | U] = [alpha e^E | A_ak V]; writes W, U, R~ = r e^G, K- = k e^(G_C - G),
 //     B- = beta e^(G_C - G), e^G_C, A_rb, A_rk, and the adjusted k and v.
-//   STATE (sequence x head x 16 state rows): the only sequential part, over the sequence's chunks:
+//   STATE (sequence x head x N / 8 state rows): the only sequential part, over the sequence's chunks:
 //     Z = W S0^T + U, Yin = R~ S0^T, S <- S diag(e^G_C) + Z^T B- + V^T K-.
 //   OUTPUT (chunk x head): y = Yin + A_rb Z + A_rk V, then GroupNorm, the r*k bonus and the gate.
-// Invocation j of a workgroup (N = head size invocations) owns key column j (PREPARE, STATE) or
-// value row j (OUTPUT). Chunks never straddle sequences; tokens past a sequence's end are identity
+// Invocation j of a workgroup (N = head size invocations) owns key column j (PREPARE) or value
+// row j (OUTPUT); STATE gives each state row 8 invocations. Chunks never straddle sequences; tokens past a sequence's end are identity
 // transitions (g = 0, k = v = alpha = beta = r = 0).
 #extension GL_GOOGLE_include_directive : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_EXT_control_flow_attributes : require
 layout(local_size_x_id = 0) in;  // the head size N
 
 #include "batch.glsl"
@@ -36,8 +38,6 @@ layout(push_constant, std430) uniform Push {
   uint state_stride;
   uint n_seqs;
 } p;
-
-#include "reduce.glsl"
 
 #define N gl_WorkGroupSize.x
 const uint CH = 16u;  // tokens per chunk
@@ -69,6 +69,27 @@ bool find_chunk(out uint first, out uint count, out Sequence seq) {
   return false;
 }
 
+#if defined(PREPARE) || defined(OUTPUT)
+#extension GL_KHR_shader_subgroup_arithmetic : require
+// Sums over the head (the workgroup) of CH values per invocation at once, with one barrier
+// instead of a reduction per token: subgroup adds, then the subgroups' partials added in
+// subgroup order (as reduce.glsl's workgroup_sum: the same rounding).
+shared float s_partials[CH][N];  // [token][subgroup]
+void head_sums(inout float v[CH]) {
+  [[unroll]] for (uint t = 0u; t < CH; ++t) {
+    const float sum = subgroupAdd(v[t]);
+    if (subgroupElect()) s_partials[t][gl_SubgroupID] = sum;
+  }
+  barrier();
+  [[unroll]] for (uint t = 0u; t < CH; ++t) {
+    float total = 0.0;
+    for (uint sg = 0u; sg < gl_NumSubgroups; ++sg) total += s_partials[t][sg];
+    v[t] = total;
+  }
+  barrier();
+}
+#endif
+
 #if defined(PREPARE)
 // The four C x C matrices are products of per-token factors taken relative to the chunk's middle
 // ("tile16" in the note): A_ab[t,s] = sum_q (alpha_tq e^(E_tq - M_q)) (beta_sq e^(M_q - G_sq)), M = G
@@ -85,11 +106,11 @@ void main() {
   if (!find_chunk(first, count, seq)) return;
   const uint h = gl_WorkGroupID.y, j = gl_LocalInvocationID.x, c = h * N + j, TC = p.T * p.C;
 
-  // Prelude (as wkv7.comp), one token at a time: kk's norm is a sum over the head. Invocation j
-  // keeps column j of each token's values.
-  float r_[CH], k_[CH], v_[CH], alpha_[CH], beta_[CH], G[CH];
+  // Prelude (as wkv7.comp) for the chunk's tokens; invocation j keeps column j of each token's
+  // values. kk's norm is a sum over the head, taken for all tokens at once.
+  float r_[CH], k_[CH], v_[CH], kk_[CH], a_[CH], G[CH], norm[CH];
   float acc = 0.0;
-  for (uint t = 0u; t < CH; ++t) {
+  [[unroll]] for (uint t = 0u; t < CH; ++t) {
     float r = 0.0, k = 0.0, v = 0.0, g = 0.0, kk = 0.0, a = 0.0;
     if (t < count) {
       const uint at = (first + t) * p.C + c;
@@ -108,17 +129,24 @@ void main() {
       sc[region(K_ADJ, first + t, c)] = k;
       sc[region(V_ADJ, first + t, c)] = v;
     }
-    kk /= max(sqrt(workgroup_sum(kk * kk)), 1e-12);  // uniform: every invocation runs it
     r_[t] = r;
     k_[t] = k;
     v_[t] = v;
-    alpha_[t] = -kk;
-    beta_[t] = kk * a;
+    kk_[t] = kk;
+    a_[t] = a;
+    norm[t] = kk * kk;
     acc += g;  // prefix sums of the log-decay: G_t inclusive, E_t = G_{t-1}; padding adds 0
     G[t] = acc;
   }
+  head_sums(norm);
+  float alpha_[CH], beta_[CH];
+  [[unroll]] for (uint t = 0u; t < CH; ++t) {
+    const float kk = kk_[t] / max(sqrt(norm[t]), 1e-12);
+    alpha_[t] = -kk;
+    beta_[t] = kk * a_[t];
+  }
   const float M = G[MID];
-  for (uint t = 0u; t < CH; ++t) {
+  [[unroll]] for (uint t = 0u; t < CH; ++t) {
     s_ah[t][j] = alpha_[t] * exp((t == 0u ? 0.0 : G[t - 1u]) - M);
     s_rh[t][j] = r_[t] * exp(G[t] - M);
     s_bh[t][j] = beta_[t] * exp(M - G[t]);
@@ -144,10 +172,10 @@ void main() {
   // Column j of W and U by forward substitution: X_t = RHS_t + sum_{s<t} A_ab[t,s] X_s, with
   // RHS = [alpha e^E | A_ak V] (j as a key column for W, as a value row for U).
   float Wc[CH], Uc[CH];
-  for (uint t = 0u; t < CH; ++t) {
+  [[unroll]] for (uint t = 0u; t < CH; ++t) {
     float w = alpha_[t] * (t == 0u ? 1.0 : exp(G[t - 1u]));
     float u = 0.0;
-    for (uint s = 0u; s < t; ++s) {
+    [[unroll]] for (uint s = 0u; s < t; ++s) {
       u += s_a[1][t][s] * v_[s] + s_a[0][t][s] * Uc[s];
       w += s_a[0][t][s] * Wc[s];
     }
@@ -155,7 +183,8 @@ void main() {
     Uc[t] = u;
   }
   const float GC = G[CH - 1u];
-  for (uint t = 0u; t < count; ++t) {
+  [[unroll]] for (uint t = 0u; t < CH; ++t) {
+    if (t >= count) continue;
     const uint tok = first + t;
     sc[region(W_SOLVED, tok, c)] = Wc[t];
     sc[region(U_SOLVED, tok, c)] = Uc[t];
@@ -171,60 +200,92 @@ void main() {
 }
 
 #elif defined(STATE)
-// Rows i0 .. i0 + 15 of the head's state; invocation j holds their column j.
-const uint ROWS = 16u;
-// Rows padded to N + 1 floats: 16 rows read at one column fall in distinct banks.
-shared float s_S[ROWS][N + 1u], s_W[CH][N + 1u], s_R[CH][N + 1u], s_Z[CH][ROWS], s_V[CH][ROWS];
+#extension GL_KHR_shader_subgroup_shuffle : require
+// A workgroup owns N / LANES rows of one head's state; LANES consecutive invocations share a row,
+// each holding the columns q = lane + LANES * m. Rows never meet (each row's update reads only
+// that row and the chunk's data), so the workgroups of a head run independently and the sums over
+// a row's columns stay inside a subgroup (ops/wkv7.cpp requires subgroups of a multiple of LANES
+// invocations). A step of the loop is latency-bound (the chunks of a sequence are dependent): the
+// next chunk's data is loaded into registers before the current chunk's arithmetic, and every
+// invocation has 2 * CH independent sums to work on.
+const uint LANES = 8u, ROWS = N / LANES, COLS = N / LANES;
+// One chunk's data in shared memory, rows of N floats: W, R~, B-, K- ([CH][N] each, by token and
+// key column), e^G_C ([N]), then U and V ([CH][ROWS] each, this workgroup's value rows).
+const uint AT_W = 0u, AT_R = CH, AT_B = 2u * CH, AT_K = 3u * CH, AT_E = 4u * CH, AT_UV = 4u * CH + 1u;
+const uint STAGED = AT_UV + 4u;  // U and V take 2 * CH * ROWS = 4 N floats
+shared float s_chunk[STAGED * N];
+float staged[STAGED];  // what invocation x loads of the next chunk: s_chunk[m * N + x]
+
+// Load the chunk [first, first + count) of head h into `staged` (zeros past count: identity).
+void stage(uint first, uint count, uint h, uint i0) {
+  const uint x = gl_LocalInvocationID.x, c = h * N + x;
+  const uint regions[4] = {W_SOLVED, R_DEC, B_DEC, K_DEC};
+  [[unroll]] for (uint m = 0u; m < 4u * CH; ++m) {
+    const uint t = m % CH;
+    staged[m] = t < count ? sc[region(regions[m / CH], first + t, c)] : 0.0;
+  }
+  staged[AT_E] = sc[region(E_GC, first, c)];
+  [[unroll]] for (uint m = 0u; m < 4u; ++m) {
+    const uint f = m * N + x, uv = f / (CH * ROWS), t = f % (CH * ROWS) / ROWS, i = f % ROWS;
+    staged[AT_UV + m] = t < count ? sc[region(uv == 0u ? U_SOLVED : V_ADJ, first + t, h * N + i0 + i)] : 0.0;
+  }
+}
 
 void main() {
   const Sequence seq = seqs[gl_WorkGroupID.x];
-  const uint h = gl_WorkGroupID.y, i0 = gl_WorkGroupID.z * ROWS, j = gl_LocalInvocationID.x, c = h * N + j;
-  const uint base = seq.slot * p.state_stride + p.state_offset + h * N * N;
-  float S[ROWS];
-  for (uint i = 0u; i < ROWS; ++i) S[i] = state[base + (i0 + i) * N + j];
-  for (uint first = seq.start; first < seq.start + seq.len; first += CH) {
-    const uint count = min(CH, seq.start + seq.len - first);
-    for (uint i = 0u; i < ROWS; ++i) s_S[i][j] = S[i];
-    for (uint t = 0u; t < CH; ++t) {
-      s_W[t][j] = t < count ? sc[region(W_SOLVED, first + t, c)] : 0.0;
-      s_R[t][j] = t < count ? sc[region(R_DEC, first + t, c)] : 0.0;
+  const uint h = gl_WorkGroupID.y, i0 = gl_WorkGroupID.z * ROWS, x = gl_LocalInvocationID.x;
+  const uint row = x / LANES, lane = x % LANES, i = i0 + row, ci = h * N + i;
+  const uint base = seq.slot * p.state_stride + p.state_offset + (h * N + i) * N;
+  float S[COLS];
+  [[unroll]] for (uint m = 0u; m < COLS; ++m) S[m] = state[base + lane + LANES * m];
+  const uint end = seq.start + seq.len;
+  stage(seq.start, min(CH, seq.len), h, i0);
+  [[unroll]] for (uint m = 0u; m < STAGED; ++m) s_chunk[m * N + x] = staged[m];
+  barrier();
+  for (uint first = seq.start; first < end; first += CH) {
+    const uint count = min(CH, end - first), next = first + CH;
+    if (next < end) stage(next, min(CH, end - next), h, i0);
+    // Z[t] = sum_q W[t, q] S0[i, q] + U[t, i] and Yin[t] = sum_q R~[t, q] S0[i, q]: partial sums
+    // over this invocation's columns, then over the row's LANES invocations.
+    float z[CH], yin[CH];
+    [[unroll]] for (uint t = 0u; t < CH; ++t) {
+      float zs = 0.0, ys = 0.0;
+      [[unroll]] for (uint m = 0u; m < COLS; ++m) {
+        const uint q = lane + LANES * m;
+        zs += s_chunk[(AT_W + t) * N + q] * S[m];
+        ys += s_chunk[(AT_R + t) * N + q] * S[m];
+      }
+      z[t] = zs;
+      yin[t] = ys;
+    }
+    [[unroll]] for (uint d = 1u; d < LANES; d *= 2u) {
+      [[unroll]] for (uint t = 0u; t < CH; ++t) {
+        z[t] += subgroupShuffleXor(z[t], d);
+        yin[t] += subgroupShuffleXor(yin[t], d);
+      }
+    }
+    [[unroll]] for (uint t = 0u; t < CH; ++t) {
+      z[t] += s_chunk[AT_UV * N + t * ROWS + row];
+      if (t % LANES == lane && t < count) {  // the row's LANES invocations store its CH values
+        sc[region(Z_ROWS, first + t, ci)] = z[t];
+        sc[region(Y_IN, first + t, ci)] = yin[t];
+      }
+    }
+    // S <- S diag(e^G_C) + Z^T B- + V^T K-, this invocation's columns of row i.
+    [[unroll]] for (uint m = 0u; m < COLS; ++m) {
+      const uint q = lane + LANES * m;
+      float s = S[m] * s_chunk[AT_E * N + q];
+      [[unroll]] for (uint t = 0u; t < CH; ++t)
+        s += z[t] * s_chunk[(AT_B + t) * N + q] + s_chunk[(AT_UV + 2u) * N + t * ROWS + row] * s_chunk[(AT_K + t) * N + q];
+      S[m] = s;
     }
     barrier();
-    // Z[t, i] = sum_q W[t, q] S0[i, q] + U[t, i] and Yin[t, i] = sum_q R~[t, q] S0[i, q]: 256 of each.
-    for (uint e = j; e < CH * ROWS; e += N) {
-      const uint t = e / ROWS, i = e % ROWS, ci = h * N + i0 + i;
-      float z = 0.0, yin = 0.0;
-      for (uint q = 0u; q < N; ++q) {
-        z += s_W[t][q] * s_S[i][q];
-        yin += s_R[t][q] * s_S[i][q];
-      }
-      if (t < count) {
-        z += sc[region(U_SOLVED, first + t, ci)];
-        sc[region(Z_ROWS, first + t, ci)] = z;
-        sc[region(Y_IN, first + t, ci)] = yin;
-        s_V[t][i] = sc[region(V_ADJ, first + t, ci)];
-      } else {
-        z = 0.0;
-        s_V[t][i] = 0.0;
-      }
-      s_Z[t][i] = z;
-    }
-    barrier();
-    // S <- S diag(e^G_C) + Z^T B- + V^T K-, column j.
-    const float egc = sc[region(E_GC, first, c)];
-    float b[CH], k[CH];
-    for (uint t = 0u; t < CH; ++t) {
-      b[t] = t < count ? sc[region(B_DEC, first + t, c)] : 0.0;
-      k[t] = t < count ? sc[region(K_DEC, first + t, c)] : 0.0;
-    }
-    for (uint i = 0u; i < ROWS; ++i) {
-      float s = S[i] * egc;
-      for (uint t = 0u; t < CH; ++t) s += s_Z[t][i] * b[t] + s_V[t][i] * k[t];
-      S[i] = s;
+    if (next < end) {
+      [[unroll]] for (uint m = 0u; m < STAGED; ++m) s_chunk[m * N + x] = staged[m];
     }
     barrier();
   }
-  for (uint i = 0u; i < ROWS; ++i) state[base + (i0 + i) * N + j] = S[i];
+  [[unroll]] for (uint m = 0u; m < COLS; ++m) state[base + lane + LANES * m] = S[m];
 }
 
 #elif defined(OUTPUT)
@@ -234,21 +295,38 @@ void main() {
   if (!find_chunk(first, count, seq)) return;
   const uint h = gl_WorkGroupID.y, i = gl_LocalInvocationID.x, c = h * N + i, TC = p.T * p.C;
   float Z[CH], V[CH];
-  for (uint s = 0u; s < CH; ++s) {
+  [[unroll]] for (uint s = 0u; s < CH; ++s) {
     Z[s] = s < count ? sc[region(Z_ROWS, first + s, c)] : 0.0;
     V[s] = s < count ? sc[region(V_ADJ, first + s, c)] : 0.0;
   }
-  for (uint t = 0u; t < count; ++t) {
-    const uint tok = first + t, at = tok * p.C + c;
-    float y = sc[region(Y_IN, tok, c)];
-    for (uint s = 0u; s <= t; ++s) y += sc[a_matrix(0u, tok, h, s)] * Z[s] + sc[a_matrix(1u, tok, h, s)] * V[s];
-    // GroupNorm over the head (eps 64e-5), the bonus sum_j r_j k_j r_k_j times v, the gate.
-    const float r = rkv[at], k = sc[region(K_ADJ, tok, c)];
-    const vec4 sums = workgroup_sum(vec4(y, r * k * param(p.r_k_row, c), 0.0, 0.0));
-    const float mean = sums.x / float(N);
-    const float var = workgroup_sum((y - mean) * (y - mean)) / float(N);
-    const float normed = (y - mean) * inversesqrt(var + 64e-5) * param(p.ln_x_w_row, c) + param(p.ln_x_b_row, c);
-    o[at] = (normed + sums.y * V[t]) * lora[3u * TC + at];
+  // y = Yin + A_rb Z + A_rk V and the bonus terms r_j k_j r_k_j of every token, then their sums
+  // over the head for all tokens at once.
+  float y[CH], mean[CH], bonus[CH], var[CH];
+  [[unroll]] for (uint t = 0u; t < CH; ++t) {
+    float yt = 0.0, bt = 0.0;
+    if (t < count) {
+      const uint tok = first + t;
+      yt = sc[region(Y_IN, tok, c)];
+      [[unroll]] for (uint s = 0u; s <= t; ++s) yt += sc[a_matrix(0u, tok, h, s)] * Z[s] + sc[a_matrix(1u, tok, h, s)] * V[s];
+      bt = rkv[tok * p.C + c] * sc[region(K_ADJ, tok, c)] * param(p.r_k_row, c);
+    }
+    y[t] = yt;
+    mean[t] = yt;
+    bonus[t] = bt;
+  }
+  head_sums(mean);
+  head_sums(bonus);
+  [[unroll]] for (uint t = 0u; t < CH; ++t) {
+    mean[t] /= float(N);
+    var[t] = (y[t] - mean[t]) * (y[t] - mean[t]);
+  }
+  head_sums(var);
+  // GroupNorm over the head (eps 64e-5), the bonus sum_j r_j k_j r_k_j times v, the gate.
+  [[unroll]] for (uint t = 0u; t < CH; ++t) {
+    if (t >= count) continue;
+    const uint at = (first + t) * p.C + c;
+    const float normed = (y[t] - mean[t]) * inversesqrt(var[t] / float(N) + 64e-5) * param(p.ln_x_w_row, c) + param(p.ln_x_b_row, c);
+    o[at] = (normed + bonus[t] * V[t]) * lora[3u * TC + at];
   }
 }
 #else

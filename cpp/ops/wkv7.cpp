@@ -17,7 +17,19 @@ struct Push {
 static_assert(sizeof(Push) == 56);
 
 constexpr uint32_t k_chunk = 16;      // wkv7_chunked.comp CH
-constexpr uint32_t k_state_rows = 16; // wkv7_chunked.comp STATE: state rows per workgroup
+constexpr uint32_t k_state_lanes = 8;  // wkv7_chunked.comp STATE: invocations per state row
+
+// What the chunked kernels need of the device and the head size N: N a multiple of 16 (16-token
+// chunks; STATE's rows of 8 invocations), subgroups of 8 or more invocations with shuffles and
+// adds (a state row's 8 invocations sum within their subgroup), and the shared memory of the
+// largest step, PREPARE (wkv7_chunked.comp: four [16][N + 1], four [16][16], one [16][N] floats).
+bool chunked_runs_on(const vk::DeviceInfo& device, uint32_t n) {
+  const auto& ops = device.subgroup_operations;
+  const auto has = [&](const char* op) { return std::find(ops.begin(), ops.end(), op) != ops.end(); };
+  const uint64_t shared = 4ull * (4 * k_chunk * (n + 1) + 4 * k_chunk * k_chunk + k_chunk * n);
+  return n % k_chunk == 0 && device.min_subgroup_size >= k_state_lanes && has("shuffle") && has("arithmetic") &&
+         shared <= device.max_compute_shared_memory_size;
+}
 
 // Which kernel runs a batch: the first rule that holds. CPU devices (lavapipe) run the sequential
 // kernel: they gain nothing from more workgroups and the chunked form does 1.5x the arithmetic.
@@ -66,8 +78,8 @@ void wkv7(vk::Recorder& rec, const vk::BufferRange& rkv, const vk::BufferRange& 
                   rows.ln_x_w, rows.ln_x_b, state.offset, state.stride, batch.n_seqs};
   const uint32_t heads = C / head_size;
   const char* forced = std::getenv("RWKV_GPU_WKV");
-  // The chunked kernel's shared arrays and 16-row state tiles need 16 <= N; its scratch must fit.
-  const bool chunk_fits = head_size % k_state_rows == 0 && scratch.bytes() >= wkv7_scratch_floats(T, C, head_size) * 4;
+  const bool chunk_fits =
+      chunked_runs_on(rec.device().info(), head_size) && scratch.bytes() >= wkv7_scratch_floats(T, C, head_size) * 4;
   if (choose_wkv7(rec.device().info(), T, batch.n_seqs, forced ? forced : "") == Wkv7Kernel::Sequential || !chunk_fits) {
     const auto& pipeline = rec.device().pipeline({ShaderId::wkv7, 7, sizeof(Push), {head_size}});
     rec.dispatch(pipeline,
@@ -86,7 +98,7 @@ void wkv7(vk::Recorder& rec, const vk::BufferRange& rkv, const vk::BufferRange& 
                  push, groups);
   };
   step(ShaderId::wkv7_chunk_prepare, {chunks, heads, 1});
-  step(ShaderId::wkv7_chunk_state, {batch.n_seqs, heads, head_size / k_state_rows});
+  step(ShaderId::wkv7_chunk_state, {batch.n_seqs, heads, k_state_lanes});  // N / 8 rows each
   step(ShaderId::wkv7_chunk_output, {chunks, heads, 1});
 }
 
