@@ -31,6 +31,13 @@ layout(push_constant, std430) uniform Push {
 
 #define N gl_WorkGroupSize.x
 shared float s_r[N], s_w[N], s_k[N], s_kk[N], s_kka[N];
+// The state moves between memory and the invocations' rows through slabs of SLAB rows, read and
+// written a column per invocation so that a subgroup's accesses are consecutive floats (a row per
+// invocation would put them N floats apart). Slabs, not the whole [N, N] head, keep shared memory
+// small; rows are padded to N + 1 floats so that a slab's rows read at one column fall in
+// distinct banks.
+const uint SLAB = 16u;
+shared float s_slab[SLAB][N + 1u];
 
 float sigmoid(float z) { return 1.0 / (1.0 + exp(-z)); }
 float param(uint row, uint c) { return vec[row * p.C + c]; }
@@ -41,10 +48,17 @@ void main() {
   const uint i = gl_LocalInvocationID.x;
   const uint c = h * N + i;
   const uint TC = p.T * p.C;
-  const uint srow = seq.slot * p.state_stride + p.state_offset + (h * N + i) * N;
+  const uint base = seq.slot * p.state_stride + p.state_offset + h * N * N;
 
+  // S is indexed only in loops of constant bounds without barriers, which keeps it in registers.
   float S[N];
-  for (uint j = 0u; j < N; ++j) S[j] = state[srow + j];
+  for (uint r0 = 0u; r0 < N; r0 += SLAB) {
+    for (uint k = 0u; k < SLAB && r0 + k < N; ++k) s_slab[k][i] = state[base + (r0 + k) * N + i];
+    barrier();
+    if (i >= r0 && i < r0 + SLAB)
+      for (uint j = 0u; j < N; ++j) S[j] = s_slab[i - r0][j];
+    barrier();
+  }
 
   for (uint t = seq.start; t < seq.start + seq.len; ++t) {
     const uint at = t * p.C + c;
@@ -82,5 +96,11 @@ void main() {
     const float normed = (y - mean) * inversesqrt(var + 64e-5) * param(p.ln_x_w_row, c) + param(p.ln_x_b_row, c);
     o[at] = (normed + sums.y * v) * g;
   }
-  for (uint j = 0u; j < N; ++j) state[srow + j] = S[j];
+  for (uint r0 = 0u; r0 < N; r0 += SLAB) {
+    if (i >= r0 && i < r0 + SLAB)
+      for (uint j = 0u; j < N; ++j) s_slab[i - r0][j] = S[j];
+    barrier();
+    for (uint k = 0u; k < SLAB && r0 + k < N; ++k) state[base + (r0 + k) * N + i] = s_slab[k][i];
+    barrier();
+  }
 }

@@ -71,6 +71,12 @@ void wkv7(vk::Recorder& rec, const vk::BufferRange& rkv, const vk::BufferRange& 
   if (head_size == 0 || C % head_size) throw InvalidArgument("[wkv7] n_embd must be a multiple of the head size");
   if (head_size > rec.device().info().max_workgroup_invocations)
     throw InvalidArgument("[wkv7] head size " + std::to_string(head_size) + " exceeds the device's workgroup size");
+  // wkv7.comp's shared arrays: five [N] floats, reduce.glsl's [N] vec4 and a [16][N + 1] slab.
+  const uint64_t shared = 4ull * (5 * head_size + 4 * head_size + 16 * (head_size + 1));
+  if (shared > rec.device().info().max_compute_shared_memory_size)
+    throw InvalidArgument("[wkv7] head size " + std::to_string(head_size) + " needs " + std::to_string(shared) +
+                          " bytes of shared memory; the device allows " +
+                          std::to_string(rec.device().info().max_compute_shared_memory_size));
   const uint64_t tc = uint64_t(T) * C * 4;
   if (rkv.bytes() < 3 * tc || lora.bytes() < 4 * tc || v_first.bytes() < tc || out.bytes() < tc)
     throw InvalidArgument("[wkv7] a buffer is smaller than its [*, T, C] shape");
