@@ -33,10 +33,10 @@ layout(push_constant, std430) uniform Push {
 shared float s_r[N], s_w[N], s_k[N], s_kk[N], s_kka[N];
 // The state moves between memory and the invocations' rows through slabs of SLAB rows, read and
 // written a column per invocation so that a subgroup's accesses are consecutive floats (a row per
-// invocation would put them N floats apart). Slabs, not the whole [N, N] head, keep shared memory
-// small; rows are padded to N + 1 floats so that a slab's rows read at one column fall in
-// distinct banks.
-const uint SLAB = 16u;
+// invocation would put them N floats apart). The host picks SLAB = N where the whole head fits in
+// shared memory (one round trip: a decode step is latency-bound), else 16 rows at a time. Rows
+// are padded to N + 1 floats so that a slab's rows read at one column fall in distinct banks.
+layout(constant_id = 1) const uint SLAB = 16u;
 shared float s_slab[SLAB][N + 1u];
 
 float sigmoid(float z) { return 1.0 / (1.0 + exp(-z)); }

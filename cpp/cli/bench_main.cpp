@@ -101,6 +101,14 @@ int bandwidth(uint64_t mib) {
   return 0;
 }
 
+// The driver's statistics of every pipeline created (registers, local and shared memory), as a JSON
+// list: empty unless $RWKV_GPU_PIPELINE_STATS was set.
+std::string pipelines_json(rwkv::vk::Device& dev) {
+  std::string out = "[";
+  for (const auto& s : dev.pipeline_statistics()) out += (out.size() > 1 ? ", " : "") + json_string(s);
+  return out + "]";
+}
+
 // GPU milliseconds per shader of one profiled run, as a JSON object.
 std::string profile(rwkv::runtime::Model& model, std::span<const uint32_t> tokens, rwkv::runtime::State& state) {
   model.set_profiling(true);
@@ -167,7 +175,8 @@ int model_bench(const std::string& path, uint32_t pp, uint32_t tg, int reps, std
             << ", \"tg\": " << tg << ", \"tg_median_s\": " << tg_s << ", \"tg_tokens_per_s\": " << 1.0 / tg_token_s
             << ", \"decode_bytes_per_token\": " << info.decode_bytes_per_token
             << ", \"decode_gb_per_s\": " << info.decode_bytes_per_token / tg_token_s / 1e9 << ", \"repetitions\": " << reps
-            << ", \"pp_gpu_profile\": " << pp_profile << ", \"tg_gpu_profile\": " << tg_profile << "}\n";
+            << ", \"pp_gpu_profile\": " << pp_profile << ", \"tg_gpu_profile\": " << tg_profile
+            << ", \"pipelines\": " << pipelines_json(*model.device()) << "}\n";
   return 0;
 }
 
@@ -216,10 +225,7 @@ int matmul_bench(const std::string& type_name, uint32_t rows, uint32_t k, uint32
             << ", \"groups\": " << groups << ", \"kernel\": " << json_string(forced ? forced : ops::kernel_name(choice.kernel))
             << ", \"precision\": " << json_string(ops::precision_name(precision)) << ", \"median_ms\": " << t
             << ", \"tflops\": " << 2.0 * rows * k * T * groups / t / 1e9 << ", \"weight_gb_per_s\": " << w_bytes * groups / t / 1e6
-            << ", \"repetitions\": " << reps << ", \"pipelines\": [";
-  const auto stats = dev->pipeline_statistics();  // empty unless $RWKV_GPU_PIPELINE_STATS
-  for (size_t i = 0; i < stats.size(); ++i) std::cout << (i ? ", " : "") << json_string(stats[i]);
-  std::cout << "]}\n";
+            << ", \"repetitions\": " << reps << ", \"pipelines\": " << pipelines_json(*dev) << "}\n";
   return 0;
 }
 

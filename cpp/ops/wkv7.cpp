@@ -71,12 +71,14 @@ void wkv7(vk::Recorder& rec, const vk::BufferRange& rkv, const vk::BufferRange& 
   if (head_size == 0 || C % head_size) throw InvalidArgument("[wkv7] n_embd must be a multiple of the head size");
   if (head_size > rec.device().info().max_workgroup_invocations)
     throw InvalidArgument("[wkv7] head size " + std::to_string(head_size) + " exceeds the device's workgroup size");
-  // wkv7.comp's shared arrays: five [N] floats, reduce.glsl's [N] vec4 and a [16][N + 1] slab.
-  const uint64_t shared = 4ull * (5 * head_size + 4 * head_size + 16 * (head_size + 1));
-  if (shared > rec.device().info().max_compute_shared_memory_size)
+  // wkv7.comp's shared arrays: five [N] floats, reduce.glsl's [N] vec4 and a [SLAB][N + 1] slab of
+  // the state, the whole head (N rows) where it fits, else 16 rows.
+  const auto shared_bytes = [&](uint32_t slab) { return 4ull * (9 * head_size + slab * (head_size + 1)); };
+  const uint64_t limit = rec.device().info().max_compute_shared_memory_size;
+  const uint32_t slab = shared_bytes(head_size) <= limit ? head_size : std::min(head_size, 16u);
+  if (const uint64_t shared = shared_bytes(slab); shared > limit)
     throw InvalidArgument("[wkv7] head size " + std::to_string(head_size) + " needs " + std::to_string(shared) +
-                          " bytes of shared memory; the device allows " +
-                          std::to_string(rec.device().info().max_compute_shared_memory_size));
+                          " bytes of shared memory; the device allows " + std::to_string(limit));
   const uint64_t tc = uint64_t(T) * C * 4;
   if (rkv.bytes() < 3 * tc || lora.bytes() < 4 * tc || v_first.bytes() < tc || out.bytes() < tc)
     throw InvalidArgument("[wkv7] a buffer is smaller than its [*, T, C] shape");
@@ -87,7 +89,7 @@ void wkv7(vk::Recorder& rec, const vk::BufferRange& rkv, const vk::BufferRange& 
   const bool chunk_fits =
       chunked_runs_on(rec.device().info(), head_size) && scratch.bytes() >= wkv7_scratch_floats(T, C, head_size) * 4;
   if (choose_wkv7(rec.device().info(), T, batch.n_seqs, forced ? forced : "") == Wkv7Kernel::Sequential || !chunk_fits) {
-    const auto& pipeline = rec.device().pipeline({ShaderId::wkv7, 7, sizeof(Push), {head_size}});
+    const auto& pipeline = rec.device().pipeline({ShaderId::wkv7, 7, sizeof(Push), {head_size, slab}});
     rec.dispatch(pipeline,
                  {vk::reads(rkv), vk::reads(lora), vk::reads(vectors.buffer), layer0 ? vk::writes(v_first) : vk::reads(v_first),
                   vk::updates(state.buffer), vk::reads(batch.seqs), vk::writes(out)},
