@@ -4,7 +4,9 @@
 #   0.1B, 1.5B and 2.9B shapes in F16, Q8_0 and Q4_K, in each precision of PRECISIONS, and with
 #   each RWKV_GPU_MATMUL value of KERNELS ("" = the selection table; e.g. "coopmat:64x64x32x32"
 #   to time a tile) and each RWKV_GPU_WKV value of WKVS ("" = the table; "sequential" or
-#   "chunked"). Results: one JSON line each in $OUT/results.jsonl.
+#   "chunked"), for each benchmark binary of BENCHES (default .bench/rwkv-gpu-bench; several
+#   compare kernel versions on the same files in one call). Results: one JSON line each in
+#   $OUT/results.jsonl ("bench": the binary's name).
 # LLAMA=1 also builds llama.cpp's llama-bench (CUDA, sm_90) from .llcpp first and runs it on each
 #   model file right after our rows (same -p/-n/-r): its JSON lines go to results.jsonl too, with
 #   "benchmark": "llama-bench", "engine": "llama.cpp" and "model": size-dtype added (report.py puts
@@ -23,6 +25,7 @@ TG=${TG:-128}
 PRECISIONS=${PRECISIONS:-"fast exact"}
 KERNELS=${KERNELS:-""}
 WKVS=${WKVS:-""}
+BENCHES=${BENCHES:-.bench/rwkv-gpu-bench}
 LLAMA=${LLAMA:-0}
 LLAMA_BUILD_TIMEOUT=${LLAMA_BUILD_TIMEOUT:-420}
 source benchmarks/device_setup.sh
@@ -69,11 +72,14 @@ for size in $SIZES; do
       for kernel in ${KERNELS:-table}; do
         for wkv in ${WKVS:-table}; do
           for pp in $PP; do
-            [ "$precision" = exact ] && [ "$kernel" != table ] && continue  # forced kernels are timed in fast
-            [ "$kernel" = table ] && unset RWKV_GPU_MATMUL || export RWKV_GPU_MATMUL=$kernel
-            [ "$wkv" = table ] && unset RWKV_GPU_WKV || export RWKV_GPU_WKV=$wkv
-            $BENCH model /tmp/m.gguf -p "$pp" -n "$TG" -r "$REPS" --precision "$precision" |
-              sed "s|\"/tmp/m.gguf\"|\"$size-$dtype\", \"matmul\": \"$kernel\", \"wkv\": \"$wkv\"|" | tee -a "$OUT/results.jsonl"
+            for bench in $BENCHES; do
+              [ "$precision" = exact ] && [ "$kernel" != table ] && continue  # forced kernels are timed in fast
+              [ "$kernel" = table ] && unset RWKV_GPU_MATMUL || export RWKV_GPU_MATMUL=$kernel
+              [ "$wkv" = table ] && unset RWKV_GPU_WKV || export RWKV_GPU_WKV=$wkv
+              $bench model /tmp/m.gguf -p "$pp" -n "$TG" -r "$REPS" --precision "$precision" |
+                sed "s|\"/tmp/m.gguf\"|\"$size-$dtype\", \"matmul\": \"$kernel\", \"wkv\": \"$wkv\", \"bench\": \"$(basename "$bench")\"|" |
+                tee -a "$OUT/results.jsonl"
+            done
           done
         done
       done

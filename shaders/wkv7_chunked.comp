@@ -208,13 +208,16 @@ void main() {
 // invocations). A step of the loop is latency-bound (the chunks of a sequence are dependent): the
 // next chunk's data is loaded into registers before the current chunk's arithmetic, and every
 // invocation has 2 * CH independent sums to work on.
-const uint LANES = 8u, ROWS = N / LANES, COLS = N / LANES;
+layout(constant_id = 1) const uint LANES = 8u;  // 8 or 16 (host)
+const uint ROWS = N / LANES, COLS = N / LANES;
 // One chunk's data in shared memory, rows of N floats: W, R~, B-, K- ([CH][N] each, by token and
-// key column), e^G_C ([N]), then U and V ([CH][ROWS] each, this workgroup's value rows).
+// key column), e^G_C ([N]), then U and V ([CH][ROWS] each, this workgroup's value rows: CH / LANES
+// rows of N floats each).
 const uint AT_W = 0u, AT_R = CH, AT_B = 2u * CH, AT_K = 3u * CH, AT_E = 4u * CH, AT_UV = 4u * CH + 1u;
-const uint STAGED = AT_UV + 4u;  // U and V take 2 * CH * ROWS = 4 N floats
-shared float s_chunk[STAGED * N];
-float staged[STAGED];  // what invocation x loads of the next chunk: s_chunk[m * N + x]
+const uint UV_ROWS = CH / LANES, STAGED = AT_UV + 2u * UV_ROWS;
+// Arrays sized for LANES = 8, the most rows (glslang sizes arrays by constants only).
+shared float s_chunk[(AT_UV + 4u) * N];
+float staged[AT_UV + 4u];  // what invocation x loads of the next chunk: s_chunk[m * N + x]
 
 // Load the chunk [first, first + count) of head h into `staged` (zeros past count: identity).
 void stage(uint first, uint count, uint h, uint i0) {
@@ -225,7 +228,7 @@ void stage(uint first, uint count, uint h, uint i0) {
     staged[m] = t < count ? sc[region(regions[m / CH], first + t, c)] : 0.0;
   }
   staged[AT_E] = sc[region(E_GC, first, c)];
-  [[unroll]] for (uint m = 0u; m < 4u; ++m) {
+  [[unroll]] for (uint m = 0u; m < 2u * UV_ROWS; ++m) {
     const uint f = m * N + x, uv = f / (CH * ROWS), t = f % (CH * ROWS) / ROWS, i = f % ROWS;
     staged[AT_UV + m] = t < count ? sc[region(uv == 0u ? U_SOLVED : V_ADJ, first + t, h * N + i0 + i)] : 0.0;
   }
@@ -276,7 +279,7 @@ void main() {
       const uint q = lane + LANES * m;
       float s = S[m] * s_chunk[AT_E * N + q];
       [[unroll]] for (uint t = 0u; t < CH; ++t)
-        s += z[t] * s_chunk[(AT_B + t) * N + q] + s_chunk[(AT_UV + 2u) * N + t * ROWS + row] * s_chunk[(AT_K + t) * N + q];
+        s += z[t] * s_chunk[(AT_B + t) * N + q] + s_chunk[(AT_UV + UV_ROWS) * N + t * ROWS + row] * s_chunk[(AT_K + t) * N + q];
       S[m] = s;
     }
     barrier();

@@ -100,7 +100,7 @@ void wkv7(vk::Recorder& rec, const vk::BufferRange& rkv, const vk::BufferRange& 
   const uint32_t chunks = (T + k_chunk - 1) / k_chunk + batch.n_seqs;
   auto& dev = rec.device();
   auto step = [&](ShaderId shader, std::array<uint32_t, 3> groups) {
-    rec.dispatch(dev.pipeline({shader, 8, sizeof(Push), {head_size}}),
+    rec.dispatch(dev.pipeline({shader, 8, sizeof(Push), {head_size, k_state_lanes}}),
                  {vk::reads(rkv), vk::reads(lora), vk::reads(vectors.buffer), layer0 ? vk::writes(v_first) : vk::reads(v_first),
                   vk::updates(state.buffer), vk::reads(batch.seqs), vk::writes(out), vk::updates(scratch)},
                  push, groups);
