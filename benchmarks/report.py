@@ -3,7 +3,8 @@
     python benchmarks/report.py benchmarks/results/2026-11-21-h200-model-matrix.jsonl
 
 Prefill: per run (precision, RWKV_GPU_MATMUL, prompt length), tokens/s and the GPU time of the
-matrix products (every matmul / matvec dispatch of the profiled prompt) and of wkv7. Where the file
+matrix products (every matmul / matvec dispatch of the profiled prompt) and of the WKV (wkv7 or its
+chunked steps). Where the file
 also holds llama-bench rows (device_matrix.sh LLAMA=1: "benchmark": "llama-bench", its JSONL fields
 model, n_prompt, n_gen, n_depth, avg_ts, stddev_ts), the first table puts llama.cpp's tokens/s for
 the same model label and pp / tg beside ours, with the ratio ours / llama.cpp.
@@ -31,6 +32,16 @@ for r in rows:
             llama[(r["model"], "tg", r["n_gen"])] = r
 
 
+def label(r: dict) -> str:
+    """The model label, with the benchmark binary and the WKV kernel where a run forced them."""
+    out = r["model"]
+    if r.get("bench", "rwkv-gpu-bench") != "rwkv-gpu-bench":
+        out += f" [{r['bench']}]"
+    if r.get("wkv", "table") != "table":
+        out += f" (wkv {r['wkv']})"
+    return out
+
+
 def versus(r: dict, kind: str) -> str:
     """llama.cpp's tok/s and ours / llama.cpp for our row r's pp or tg, as two table cells."""
     other = llama.get((r["model"], kind, r[kind]))
@@ -48,7 +59,7 @@ for r in rows:
     if r["benchmark"] != "model":
         continue
     frac = f"{100 * r['decode_gb_per_s'] / read_bw:.0f}%" if read_bw else "-"
-    print(f"| {r['model']} | {r.get('precision', 'exact')} | {r.get('matmul', 'table')} | {r['pp']} | "
+    print(f"| {label(r)} | {r.get('precision', 'exact')} | {r.get('matmul', 'table')} | {r['pp']} | "
           f"{r['pp_tokens_per_s']:,.0f} |{versus(r, 'pp') if llama else ''} {r['tg']} | {r['tg_tokens_per_s']:.1f} |"
           f"{versus(r, 'tg') if llama else ''} {r['decode_bytes_per_token'] / 1e9:.2f} GB | {r['decode_gb_per_s']:.0f} | "
           f"{frac} | {r['load_gb_per_s']:.1f} |")
@@ -70,8 +81,9 @@ for r in rows:
         continue
     prof = r["pp_gpu_profile"]
     products = sum(v for k, v in prof.items() if k.startswith(("matmul", "matvec")))
-    print(f"| {r['model']} | {r.get('precision', 'exact')} | {r.get('matmul', 'table')} | {r['pp']} | "
-          f"{r['pp_tokens_per_s']:,.0f} | {1000 * r['pp_median_s']:.1f} | {products:.1f} | {prof.get('wkv7', 0):.1f} | "
+    wkv = sum(v for k, v in prof.items() if k.startswith("wkv7"))  # sequential, or the chunked steps
+    print(f"| {label(r)} | {r.get('precision', 'exact')} | {r.get('matmul', 'table')} | {r['pp']} | "
+          f"{r['pp_tokens_per_s']:,.0f} | {1000 * r['pp_median_s']:.1f} | {products:.1f} | {wkv:.1f} | "
           f"{prof['total_ms']:.1f} |")
 print("\nGPU time per op of one decode step (ms, timestamps around each dispatch; matvec = the big\n"
       "matrices in the model's type, matvec_f32 = the LoRA matrices):\n")
@@ -94,4 +106,4 @@ print("|---|---:|" + "---:|" * len(ops))
 for r in rows:
     if r["benchmark"] == "model":
         p = r["tg_gpu_profile"]
-        print(f"| {r['model']} | {p['total_ms']:.2f} | " + " | ".join(f"{p.get(o, 0):.2f}" for o in ops) + " |")
+        print(f"| {label(r)} | {p['total_ms']:.2f} | " + " | ".join(f"{p.get(o, 0):.2f}" for o in ops) + " |")

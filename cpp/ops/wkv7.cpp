@@ -33,9 +33,9 @@ bool chunked_runs_on(const vk::DeviceInfo& device, uint32_t n) {
 
 // Which kernel runs a batch: the first rule that holds. CPU devices (lavapipe) run the sequential
 // kernel: they gain nothing from more workgroups and the chunked form does 1.5x the arithmetic.
-// On the H200 (docs/benchmarks.md, 2026-11-29, F16) the chunked kernels took 7.8 ms instead of
-// 12.6 at 0.1B pp512 and 2.9 instead of 3.8 at pp164; at 1.5B they were even (28.4 vs 28.6 ms at
-// pp512, 8.9 vs 8.6 at pp164): this first version is bound by its PREPARE and STATE steps.
+// On the H200 (docs/benchmarks.md, 2026-11-29, F16, the same call) the chunked kernels took 23.5
+// ms instead of 39.4 at 2.9B pp512 and 9.1 instead of 12.8 at pp164; 4.1 instead of 12.8 at 0.1B
+// pp512 and 1.8 instead of 4.1 at pp164.
 // The chunks are per sequence, so the rule counts tokens per sequence: a decode step of 64
 // sequences of one token each took 12.7 ms in the chunked kernels (2.9B, H200, 2026-11-29).
 struct Wkv7Rule {
