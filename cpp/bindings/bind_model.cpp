@@ -85,7 +85,7 @@ void bind_model(py::module_& m) {
              });
              return model;
            }),
-           py::arg("path"), py::arg("device") = "", py::arg("progress") = nullptr, py::arg("chunk_tokens") = 256,
+           py::arg("path"), py::arg("device") = "", py::arg("progress") = nullptr, py::arg("chunk_tokens") = 0,
            py::arg("precision") = py::none())
       .def_property_readonly("id", &runtime::Model::id)
       .def_property_readonly("tokenizer", [](const runtime::Model& model) {
@@ -112,6 +112,8 @@ void bind_model(py::module_& m) {
         d["device"] = i.device_name;
         d["load_seconds"] = i.load_seconds;
         d["precision"] = ops::precision_name(i.precision);
+        d["chunk_tokens"] = model.chunk_tokens();
+        d["max_batch"] = model.max_batch();
         return d;
       })
       .def("set_profiling", &runtime::Model::set_profiling, py::arg("on"))

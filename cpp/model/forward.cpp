@@ -50,6 +50,17 @@ Forward::Forward(const vk::DevicePtr& device, const Config& c, const Weights& w,
   if (bytes) matmul_scratch_ = scratch(device, (bytes + 3) / 4);
 }
 
+uint64_t Forward::scratch_bytes_per_token(const Config& c) {
+  // x, mixes (6), rkv (3), lora_up (4), v_first, o, ln_out: 17 [T, C]; the LoRA bottlenecks, the
+  // FFN's hidden rows and the chunked WKV's scratch.
+  const uint64_t C = c.n_embd;
+  return 4 * (17 * C + c.d_decay + c.d_iclr + c.d_value + c.d_gate + c.ffn + ops::wkv7_scratch_floats(1, c.n_embd, c.head_size));
+}
+
+uint64_t Forward::largest_scratch_bytes_per_token(const Config& c) {
+  return 4 * std::max({uint64_t(6) * c.n_embd, uint64_t(c.ffn), ops::wkv7_scratch_floats(1, c.n_embd, c.head_size)});
+}
+
 ops::MatmulOptions Forward::options(ops::ActOut act_out, bool accumulate) const {
   return {act_out, accumulate, precision_, matmul_scratch_ ? vk::BufferRange{matmul_scratch_} : vk::BufferRange{}};
 }

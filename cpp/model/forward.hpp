@@ -13,6 +13,10 @@ class Forward {
           ops::Precision precision);
 
   uint32_t max_tokens() const { return max_tokens_; }
+  // Bytes of the scratch buffers per token of max_tokens (the tensor-core products' scratch left
+  // out: it is sized by their kernel table), in all and of the largest buffer.
+  static uint64_t scratch_bytes_per_token(const Config& config);
+  static uint64_t largest_scratch_bytes_per_token(const Config& config);
 
   // Records the embedding and every layer of the batch on `state` (one slot of
   // config.state_floats() floats per sequence slot).

@@ -13,8 +13,15 @@ struct Push {
   uint32_t w0_row, a0_row, v0_row, k_k_row, k_a_row, r_k_row, ln_x_w_row, ln_x_b_row;
   uint32_t state_offset, state_stride;
   uint32_t n_seqs;
+  uint32_t window_begin, window_tokens;  // wkv7.comp only
 };
-static_assert(sizeof(Push) == 56);
+static_assert(sizeof(Push) == 64);
+
+// Tokens of a sequence one dispatch of the sequential kernel runs, times its head size: a longer
+// loop in one workgroup came out wrong on lavapipe (Mesa 22.3) from about 26,500 (token 414 at
+// head size 64, 210 at 128, 333 at 80; tests/python/test_wkv_long_dispatch.py), so longer
+// sequences run in windows of dispatches on the same state. A window costs one state round trip.
+constexpr uint32_t k_window_work = 16384;
 
 constexpr uint32_t k_chunk = 16;      // wkv7_chunked.comp CH
 constexpr uint32_t k_state_lanes = 8;  // wkv7_chunked.comp STATE: invocations per state row
@@ -82,18 +89,21 @@ void wkv7(vk::Recorder& rec, const vk::BufferRange& rkv, const vk::BufferRange& 
   const uint64_t tc = uint64_t(T) * C * 4;
   if (rkv.bytes() < 3 * tc || lora.bytes() < 4 * tc || v_first.bytes() < tc || out.bytes() < tc)
     throw InvalidArgument("[wkv7] a buffer is smaller than its [*, T, C] shape");
-  const Push push{T, C, layer0 ? 1u : 0u, rows.w0, rows.a0, rows.v0, rows.k_k, rows.k_a, rows.r_k,
-                  rows.ln_x_w, rows.ln_x_b, state.offset, state.stride, batch.n_seqs};
+  Push push{T, C, layer0 ? 1u : 0u, rows.w0, rows.a0, rows.v0, rows.k_k, rows.k_a, rows.r_k,
+            rows.ln_x_w, rows.ln_x_b, state.offset, state.stride, batch.n_seqs, 0, T};
   const uint32_t heads = C / head_size;
   const char* forced = std::getenv("RWKV_GPU_WKV");
   const bool chunk_fits =
       chunked_runs_on(rec.device().info(), head_size) && scratch.bytes() >= wkv7_scratch_floats(T, C, head_size) * 4;
   if (choose_wkv7(rec.device().info(), T, batch.n_seqs, forced ? forced : "") == Wkv7Kernel::Sequential || !chunk_fits) {
     const auto& pipeline = rec.device().pipeline({ShaderId::wkv7, 7, sizeof(Push), {head_size, slab}});
-    rec.dispatch(pipeline,
-                 {vk::reads(rkv), vk::reads(lora), vk::reads(vectors.buffer), layer0 ? vk::writes(v_first) : vk::reads(v_first),
-                  vk::updates(state.buffer), vk::reads(batch.seqs), vk::writes(out)},
-                 push, {batch.n_seqs, heads, 1});
+    push.window_tokens = std::max(1u, k_window_work / head_size);
+    const uint32_t longest = T - std::max(batch.n_seqs, 1u) + 1;  // every sequence has a token
+    for (push.window_begin = 0; push.window_begin < longest; push.window_begin += push.window_tokens)
+      rec.dispatch(pipeline,
+                   {vk::reads(rkv), vk::reads(lora), vk::reads(vectors.buffer), layer0 ? vk::writes(v_first) : vk::reads(v_first),
+                    vk::updates(state.buffer), vk::reads(batch.seqs), vk::writes(out)},
+                   push, {batch.n_seqs, heads, 1});
     return;
   }
   // Chunks of all sequences: at most T / 16 + one partial chunk per sequence.

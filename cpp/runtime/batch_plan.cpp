@@ -1,6 +1,7 @@
 #include "runtime/batch_plan.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace rwkv::runtime {
 
@@ -22,6 +23,32 @@ std::vector<Chunk> plan_chunks(std::span<const std::span<const uint32_t>> seqs, 
   }
   if (chunks.back().empty()) chunks.pop_back();
   return chunks;
+}
+
+namespace {
+
+// Candidate chunk sizes, largest first; the first that fits is taken. CPU devices (lavapipe) keep
+// 256: more tokens per submission only delay the progress and interrupt checks there.
+struct ChunkRule {
+  bool gpu_only;
+  uint32_t tokens;
+};
+constexpr ChunkRule k_chunk_rules[] = {{true, 4096}, {true, 2048}, {true, 1024}, {true, 512}, {false, 256}};
+constexpr uint64_t k_heap_share = 8;  // scratch takes at most 1/8 of the largest device-local heap
+
+}  // namespace
+
+uint32_t default_chunk_tokens(const vk::DeviceInfo& device, const ChunkMemory& memory) {
+  uint64_t heap = 0;
+  for (const auto& h : device.memory_heaps)
+    if (h.device_local) heap = std::max(heap, h.size);
+  for (const auto& r : k_chunk_rules) {
+    if (r.gpu_only && device.type == "cpu") continue;
+    if (r.tokens * memory.bytes_per_token <= heap / k_heap_share &&
+        r.tokens * memory.largest_buffer_bytes_per_token <= device.max_storage_buffer_range)
+      return r.tokens;
+  }
+  return k_chunk_rules[std::size(k_chunk_rules) - 1].tokens;
 }
 
 }  // namespace rwkv::runtime

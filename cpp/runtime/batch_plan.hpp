@@ -6,6 +6,8 @@
 #include <span>
 #include <vector>
 
+#include "vk/device_info.hpp"
+
 namespace rwkv::runtime {
 
 struct Piece {
@@ -17,5 +19,18 @@ struct Piece {
 using Chunk = std::vector<Piece>;
 
 std::vector<Chunk> plan_chunks(std::span<const std::span<const uint32_t>> seqs, uint32_t chunk_tokens);
+
+// What a model's scratch takes per token of a chunk: all its buffers, and the largest one (a
+// buffer is bound whole: it must fit the device's storage-buffer range).
+struct ChunkMemory {
+  uint64_t bytes_per_token;
+  uint64_t largest_buffer_bytes_per_token;
+};
+
+// The chunk size a model gets when none is asked for (a table in batch_plan.cpp): on GPUs the
+// largest size of the table whose scratch fits an eighth of the largest device-local heap and the
+// storage-buffer range (long prompts and big embedding batches run in fewer, fuller submissions:
+// the tensor-core products and the chunked WKV gain with more tokens); on CPU devices 256.
+uint32_t default_chunk_tokens(const vk::DeviceInfo& device, const ChunkMemory& memory);
 
 }  // namespace rwkv::runtime

@@ -15,6 +15,9 @@ namespace {
 
 std::atomic<uint64_t> g_next_model_id{1};
 
+// Rows of logits a model holds: 128 MiB at a vocabulary of 65536 (lavapipe's storage-buffer range).
+constexpr uint32_t k_logit_rows = 512;
+
 // FNV-1a over the hyper-parameters, the tensor table (names, types, shapes, offsets) and samples
 // of every tensor's bytes (its first, middle and last 64): two files of one shape but other
 // weights get other fingerprints, at the cost of reading a few pages per tensor.
@@ -65,16 +68,19 @@ Model::Model(const std::filesystem::path& path, const std::string& device, const
   info_.weight_types.assign(types.begin(), types.end());
 
   const auto& c = info_.config;
-  if (chunk_tokens == 0) throw InvalidArgument("[Model] chunk_tokens must be positive");
+  if (chunk_tokens == 0)
+    chunk_tokens = default_chunk_tokens(device_->info(), {model::Forward::scratch_bytes_per_token(c) + 4ull * c.n_embd,
+                                                          model::Forward::largest_scratch_bytes_per_token(c)});
   info_.precision = device_->info().coopmat_f16 ? precision : ops::Precision::Exact;
   forward_ = std::make_unique<model::Forward>(device_, c, weights_, chunk_tokens, info_.precision);
   const uint64_t T = chunk_tokens;
+  logit_rows_ = std::min(chunk_tokens, k_logit_rows);
   token_ids_ = std::make_shared<vk::Buffer>(device_, T * 4, vk::MemoryKind::Upload);
   token_seq_ = std::make_shared<vk::Buffer>(device_, T * 4, vk::MemoryKind::Upload);
   seqs_ = std::make_shared<vk::Buffer>(device_, T * 16, vk::MemoryKind::Upload);
   rows_ = std::make_shared<vk::Buffer>(device_, T * 4, vk::MemoryKind::Upload);
-  logits_ = std::make_shared<vk::Buffer>(device_, T * c.vocab * 4, vk::MemoryKind::Device);
-  logits_back_ = std::make_shared<vk::Buffer>(device_, T * c.vocab * 4, vk::MemoryKind::Readback);
+  logits_ = std::make_shared<vk::Buffer>(device_, uint64_t(logit_rows_) * c.vocab * 4, vk::MemoryKind::Device);
+  logits_back_ = std::make_shared<vk::Buffer>(device_, uint64_t(logit_rows_) * c.vocab * 4, vk::MemoryKind::Readback);
   embeddings_back_ = std::make_shared<vk::Buffer>(device_, T * c.n_embd * 4, vk::MemoryKind::Readback);
   info_.gpu_bytes = weights_.bytes;
   info_.decode_bytes_per_token = weights_.bytes - weights_.embedding.data.bytes() + weights_.embedding.row_bytes();
@@ -130,7 +136,9 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
   bool first_chunk = true;
   uint64_t done = 0, total = 0;
   for (const auto& s : seqs) total += s.tokens.size();
-  for (const Chunk& chunk : plan_chunks(token_spans, forward_->max_tokens())) {
+  // Logits of every token come back a logits buffer at a time.
+  const uint32_t chunk_tokens = logits && rows == Rows::All ? logit_rows_ : forward_->max_tokens();
+  for (const Chunk& chunk : plan_chunks(token_spans, chunk_tokens)) {
     if (!first_chunk && interrupt_check_) interrupt_check_();
     first_chunk = false;
     auto* ids = reinterpret_cast<uint32_t*>(token_ids_->mapped());
@@ -282,6 +290,9 @@ std::vector<uint32_t> Model::step(std::span<const StepSeq> seqs, State& state, S
   }
   if (tokens > chunk_tokens())
     throw InvalidArgument("[step] " + std::to_string(tokens) + " tokens exceed the step size of " + std::to_string(chunk_tokens()));
+  if (const auto n = std::count_if(seqs.begin(), seqs.end(), [](const StepSeq& s) { return s.sample != nullptr; });
+      n > max_batch())
+    throw InvalidArgument("[step] " + std::to_string(n) + " sequences sample; a step samples at most " + std::to_string(max_batch()));
   if (sampler.token_weights()->size() != uint64_t(info_.config.vocab) * 4)
     throw InvalidArgument("[step] the sampler was made for another vocabulary");
   std::lock_guard lock(mutex_);

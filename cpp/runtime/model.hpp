@@ -42,9 +42,10 @@ class Model {
  public:
   // Loads a rwkv7 GGUF on the device chosen by `device` (index, name substring or "" for default).
   // `precision` (ops/matmul.hpp): Fast runs the matrix products on the tensor cores where the
-  // device has them, in fp16 with fp32 sums; Exact keeps every product in fp32.
+  // device has them, in fp16 with fp32 sums; Exact keeps every product in fp32. `chunk_tokens`:
+  // tokens per submission, 0 for the device's default (runtime/batch_plan.hpp).
   Model(const std::filesystem::path& path, const std::string& device = "", const model::ProgressFn& progress = {},
-        uint32_t chunk_tokens = 256, ops::Precision precision = ops::Precision::Fast);
+        uint32_t chunk_tokens = 0, ops::Precision precision = ops::Precision::Fast);
   ~Model();
 
   const ModelInfo& info() const { return info_; }
@@ -73,6 +74,9 @@ class Model {
   // With `logits`, their rows of logits come back too ([drawn, V]); otherwise only the ids do.
   std::vector<uint32_t> step(std::span<const StepSeq> seqs, State& state, Sampler& sampler, std::vector<float>* logits);
   uint32_t chunk_tokens() const { return forward_->max_tokens(); }
+  // The most sequences one step can sample, and the rows of logits a chunk can return: the logit
+  // rows the model holds (min(chunk_tokens, 512): a row is vocab floats, 256 KiB at 65536 tokens).
+  uint32_t max_batch() const { return logit_rows_; }
   // What one generated occurrence of each token adds to its penalty count: 0 for tokens that
   // are only whitespace or digits, else 1 (as the official pipeline counts).
   std::vector<float> token_penalty_weights() const;
@@ -115,6 +119,7 @@ class Model {
   uint64_t id_;
   // Per-chunk inputs (host-visible, read by the shaders) and the outputs on their way back.
   vk::BufferPtr token_ids_, token_seq_, seqs_, rows_, logits_, logits_back_, embeddings_back_;
+  uint32_t logit_rows_ = 0;  // rows of logits_ and logits_back_
   std::mutex mutex_;  // one run at a time per model: runs share the scratch buffers
   bool profiling_ = false;
   std::function<void()> interrupt_check_;

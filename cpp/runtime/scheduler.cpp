@@ -10,9 +10,9 @@ Scheduler::Scheduler(std::shared_ptr<Model> model, uint32_t max_batch)
       state_(model_->new_state(std::max(1u, max_batch))),
       sampler_(model_->device(), model_->token_penalty_weights(), std::max(1u, max_batch), std::max(1u, max_batch)),
       slots_(max_batch) {
-  if (max_batch == 0 || max_batch > model_->chunk_tokens())
-    throw InvalidArgument("[Scheduler] max_batch must be in 1.." + std::to_string(model_->chunk_tokens()) +
-                          " (the model's chunk_tokens)");
+  if (max_batch == 0 || max_batch > model_->max_batch())
+    throw InvalidArgument("[Scheduler] max_batch must be in 1.." + std::to_string(model_->max_batch()) +
+                          " (the model's max_batch: its chunk_tokens, at most 512)");
 }
 
 uint64_t Scheduler::submit(Request request) {

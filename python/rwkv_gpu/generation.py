@@ -205,8 +205,9 @@ class Batcher:
     """
 
     def __init__(self, model, max_batch: int = 64):
-        if not 1 <= max_batch <= model.chunk_tokens:
-            raise ValueError(f"max_batch must be in 1..{model.chunk_tokens} (the model's chunk_tokens)")
+        if not 1 <= max_batch <= model.info["max_batch"]:
+            raise ValueError(f"max_batch must be in 1..{model.info['max_batch']} (the model's info['max_batch']: its "
+                             "chunk_tokens, at most 512)")
         self.model = model
         self._core = model._take_scheduler(max_batch)
         self._requests: dict[int, Request] = {}

@@ -81,7 +81,10 @@ class Model:
         path: a GGUF file with ``general.architecture == "rwkv7"``.
         device: device index or name substring (default: ``$RWKV_GPU_DEVICE``, else the best GPU).
         progress: show a progress bar while weights upload (tqdm).
-        chunk_tokens: prompts run as chunks of at most this many tokens (over all sequences of a batch).
+        chunk_tokens: prompts run as chunks of at most this many tokens (over all sequences of a
+            batch), one GPU submission each. Default: the engine's choice for the device (256 on
+            CPU devices; on GPUs up to 4096, as the model's scratch fits an eighth of the device's
+            memory). ``info["chunk_tokens"]`` says which is in effect.
         precision: ``"fast"`` (the default) runs the matrix products of prompts and batches on the
             tensor cores (fp16 operands, fp32 sums) where the device has them; ``"exact"`` keeps
             every product in fp32. Devices without tensor cores always run exact.
@@ -94,9 +97,11 @@ class Model:
     """
 
     def __init__(self, path: str | os.PathLike, device: int | str | None = None, *, progress: bool = False,
-                 chunk_tokens: int = 256, precision: str | None = None):
+                 chunk_tokens: int | None = None, precision: str | None = None):
         self.path = os.fspath(path)
-        self._chunk_tokens = chunk_tokens
+        if chunk_tokens is not None and (isinstance(chunk_tokens, bool) or not isinstance(chunk_tokens, int)
+                                         or chunk_tokens < 1):
+            raise ValueError(f"chunk_tokens must be a positive int (or None for the device's default), not {chunk_tokens!r}")
         callback = None
         bar = None
         if progress:
@@ -111,7 +116,8 @@ class Model:
 
         self._open_core = None
         try:
-            self._open_core = _core.Model(self.path, "" if device is None else str(device), callback, chunk_tokens, precision)
+            self._open_core = _core.Model(self.path, "" if device is None else str(device), callback, chunk_tokens or 0,
+                                          precision)
         finally:
             if bar is not None:
                 bar.close()
@@ -161,7 +167,8 @@ class Model:
 
     @property
     def chunk_tokens(self) -> int:
-        return self._chunk_tokens
+        """Tokens per submission (the constructor's value, or the engine's default for the device)."""
+        return self.info["chunk_tokens"]
 
     # ---- states -------------------------------------------------------------------------------
 

@@ -33,3 +33,37 @@ TEST(BatchPlan, RaggedSequencesFillChunksInOrder) {
 }
 
 TEST(BatchPlan, EmptyInputGivesNoChunks) { EXPECT_TRUE(plan_chunks({}, 16).empty()); }
+
+namespace {
+
+rwkv::vk::DeviceInfo device(const char* type, uint64_t heap_bytes, uint64_t range_bytes) {
+  rwkv::vk::DeviceInfo d{};
+  d.type = type;
+  d.memory_heaps = {{heap_bytes / 4, false}, {heap_bytes, true}};
+  d.max_storage_buffer_range = range_bytes;
+  return d;
+}
+
+// The 2.9B shapes (n_embd 2560, FFN 10240, 40 heads of 64): 81,216 floats of scratch per token,
+// the chunked WKV's 26,880 the largest buffer (model/forward.cpp), and the embeddings readback.
+constexpr rwkv::runtime::ChunkMemory k_2_9b{4 * 81216 + 4 * 2560, 4 * 26880};
+constexpr uint64_t GiB = 1ull << 30;
+
+}  // namespace
+
+TEST(DefaultChunkTokens, CpuDevicesKeep256) {
+  EXPECT_EQ(rwkv::runtime::default_chunk_tokens(device("cpu", 2 * GiB, 128ull << 20), k_2_9b), 256u);
+  EXPECT_EQ(rwkv::runtime::default_chunk_tokens(device("cpu", 512 * GiB, 4 * GiB), k_2_9b), 256u);
+}
+
+TEST(DefaultChunkTokens, GpusTakeTheLargestSizeTheirMemoryHolds) {
+  using rwkv::runtime::default_chunk_tokens;
+  // An H200: 4096 tokens take 1.4 GB of scratch, far below an eighth of 141 GB.
+  EXPECT_EQ(default_chunk_tokens(device("discrete", 141 * GiB, 4 * GiB), k_2_9b), 4096u);
+  // 8 GiB: an eighth is 1 GiB, 2048 tokens (690 MB) fit, 4096 do not.
+  EXPECT_EQ(default_chunk_tokens(device("discrete", 8 * GiB, 4 * GiB), k_2_9b), 2048u);
+  // A 128 MiB storage-buffer range bounds the largest buffer (107 KB per token): 1024 tokens.
+  EXPECT_EQ(default_chunk_tokens(device("discrete", 141 * GiB, 128ull << 20), k_2_9b), 1024u);
+  // Too little memory for any GPU size: the smallest of the table.
+  EXPECT_EQ(default_chunk_tokens(device("integrated", 256ull << 20, 4 * GiB), k_2_9b), 256u);
+}

@@ -52,6 +52,28 @@ def test_tiny_model_internal_chunks(tiny_gguf, expected, chunk_tokens):
     np.testing.assert_allclose(model.run(PROMPT), expected, rtol=0, atol=1e-5)
 
 
+def test_chunks_past_the_logit_rows(tiny_gguf):
+    """A model holds 512 rows of logits: with 600-token chunks, logits of all 700 tokens come back
+    in pieces of 512 and equal the reference; 512 sequences is the most a step samples."""
+    model = rwkv_gpu.Model(tiny_gguf, chunk_tokens=600)
+    assert model.chunk_tokens == 600 and model.info["max_batch"] == 512
+    tokens = np.random.default_rng(5).integers(0, 256, 700)
+    ref_logits, _, _ = Rwkv7Reference(tiny_gguf).forward(tokens)
+    np.testing.assert_allclose(model.run(tokens, logits="all"), ref_logits, rtol=0, atol=1e-5)
+    with pytest.raises(ValueError, match="max_batch"):
+        model.batcher(max_batch=513)
+
+
+def test_default_chunk_tokens_is_the_engines(tiny_gguf):
+    """None asks the engine (256 on CPU devices); anything but a positive int is refused."""
+    model = rwkv_gpu.Model(tiny_gguf)
+    cpu = next(d for d in rwkv_gpu.devices() if d.selected).type == "cpu"
+    assert model.chunk_tokens == model.info["chunk_tokens"] and (model.chunk_tokens == 256 or not cpu)
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="chunk_tokens"):
+            rwkv_gpu.Model(tiny_gguf, chunk_tokens=bad)
+
+
 def test_logits_modes(tiny, tiny_gguf):
     ref_logits, _, _ = Rwkv7Reference(tiny_gguf).forward(PROMPT)
     allv = tiny.run(PROMPT, logits="all")
