@@ -41,24 +41,24 @@ def emit(**kv) -> None:
     print(json.dumps(kv), flush=True)
 
 
-def bench_rwkv_gpu(path: str, repeats: int) -> None:
+def bench_rwkv_gpu(path: str, repeats: int, chunk_tokens: int | None) -> None:
     import rwkv_gpu
     from rwkv_gpu import workloads
 
-    model = rwkv_gpu.Model(path, chunk_tokens=512)
-    name, device = path, model.info["device"]
+    model = rwkv_gpu.Model(path, chunk_tokens=chunk_tokens)
+    common = dict(engine="rwkv_gpu", model=path, device=model.info["device"], chunk_tokens=model.chunk_tokens)
     n_tokens = len(model.tokenizer.encode(EMAIL))
-    emit(engine="rwkv_gpu", model=name, device=device, workload="doc_state", tokens=n_tokens,
+    emit(**common, workload="doc_state", tokens=n_tokens,
          median_ms=1e3 * median_seconds(lambda: workloads.doc_state(model, EMAIL), repeats))
-    emit(engine="rwkv_gpu", model=name, device=device, workload="field_analysis", fields=len(SCHEMA),
+    emit(**common, workload="field_analysis", fields=len(SCHEMA),
          median_ms=1e3 * median_seconds(lambda: workloads.field_analysis(model, EMAIL, SCHEMA), repeats))
     rng = np.random.default_rng(0)
     for length in (128, 512):
         for batch in (1, 4, 16, 64):
             docs = [rng.integers(0, model.vocab_size, length) for _ in range(batch)]
             t = median_seconds(lambda: model.embed_batch(docs, batch_size=batch), max(3, repeats // 2))
-            emit(engine="rwkv_gpu", model=name, device=device, workload="embed_batch", tokens=length, batch=batch,
-                 median_ms=1e3 * t, docs_per_s=batch / t)
+            emit(**common, workload="embed_batch", tokens=length, batch=batch, median_ms=1e3 * t, docs_per_s=batch / t,
+                 tokens_per_s=batch * length / t)
 
 
 def bench_llama_cpp(path: str, repeats: int, label: str | None = None) -> None:
@@ -88,8 +88,11 @@ def main() -> None:
     ap.add_argument("model")
     ap.add_argument("--repeats", type=int, default=10)
     ap.add_argument("--llama-cpp", action="store_true", help="also run the workloads through llama-cpp-python")
+    ap.add_argument("--chunk-tokens", default="default",
+                    help="comma-separated chunk sizes to run ours with; 'default' = the engine's choice")
     args = ap.parse_args()
-    bench_rwkv_gpu(args.model, args.repeats)
+    for chunk in args.chunk_tokens.split(","):
+        bench_rwkv_gpu(args.model, args.repeats, None if chunk == "default" else int(chunk))
     if args.llama_cpp:
         bench_llama_cpp(args.model, args.repeats)
 
