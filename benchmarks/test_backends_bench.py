@@ -102,18 +102,26 @@ def test_decode(benchmark, engine, reference, backend, model):
 @pytest.mark.parametrize("model", list(MODELS) + ["world"])
 @backends
 def test_tokenization(benchmark, engine, reference, backend, model):
+    text = CORPUS
     if model == "world":
         module, hint = REQUIRES[backend]
         pytest.importorskip(module, reason=f"{backend} is not installed ({hint})")
         try:
-            encode, want = world_tokenizer(backend), world_tokenizer("rwkv_gpu")(CORPUS)
+            encode = world_tokenizer(backend)
         except Unsupported as e:
             pytest.skip(f"{backend}: {e}")
+        if backend == "llama-cpp-python":
+            # A known difference, checked here and left out below: llama.cpp's RWKV tokenizer
+            # matches token 0's text "<s>" in plain text (token 0), where the official
+            # tokenizer and ours encode those three bytes.
+            assert list(encode("<s>")) == [0] and world_tokenizer("rwkv_gpu")("<s>") != [0]
+            text = CORPUS.replace("<s>", "")
+        want = world_tokenizer("rwkv_gpu")(text)
         info = {"backend": backend, "version": version(module), "device": "CPU"}
     else:
         eng = engine(backend, model)
-        encode, want, info = eng.tokenize, reference(model).tokenize(CORPUS), dict(eng.info, model_file=MODELS[model].name)
+        encode, want, info = eng.tokenize, reference(model).tokenize(text), dict(eng.info, model_file=MODELS[model].name)
     benchmark.group = f"tokenization / {model}"
-    benchmark.extra_info.update(info, workload="tokenization", model=model, bytes=len(CORPUS.encode()))
-    got = run(benchmark, encode, CORPUS)
+    benchmark.extra_info.update(info, workload="tokenization", model=model, bytes=len(text.encode()))
+    got = run(benchmark, encode, text)
     assert list(got) == list(want), f"{backend}: tokens differ from rwkv_gpu's"
