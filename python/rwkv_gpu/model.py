@@ -284,12 +284,15 @@ class Model:
         return vec[0]
 
     def embed_batch(self, items: Iterable[str | bytes | Sequence[int]], pooling: str = "last", normalize: bool = False,
-                    batch_size: int | None = None, progress: bool = False, state: State | None = None) -> np.ndarray:
+                    batch_size: int | None = None, progress: bool = False, state: State | None = None,
+                    return_states: bool = False) -> np.ndarray | tuple[np.ndarray, list[State]]:
         """Embeddings of many texts or token sequences: float32 ``[len(items), n_embd]``.
 
         Sequences of different lengths advance together through the GPU, one state slot each, in
         batches of ``batch_size`` sequences (default 64); equal to ``embed`` per item. With
-        ``state`` (e.g. ``prefix_state``), every sequence starts from a copy of it.
+        ``state`` (e.g. ``prefix_state``), every sequence starts from a copy of it. With
+        ``return_states=True`` it returns ``(vectors, states)``: each sequence's state after it as
+        its own ``State`` (copied on the GPU), as ``embed(..., state=s, advance=True)`` leaves it.
 
         ``progress=True`` shows a tqdm bar of tokens that advances after each chunk of GPU work
         (each submission, ``chunk_tokens`` tokens at most).
@@ -298,13 +301,15 @@ class Model:
             raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
         seqs = [self._tokens(item) for item in items]
         if not seqs:
-            return np.zeros((0, self.n_embd), dtype=np.float32)
+            empty = np.zeros((0, self.n_embd), dtype=np.float32)
+            return (empty, []) if return_states else empty
         if state is not None:
             self._check_state(state)
         batch_size = batch_size or 64
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         out = np.empty((len(seqs), self.n_embd), dtype=np.float32)
+        states: list[State] = []
         bar = None
         if progress:
             from tqdm import tqdm
@@ -327,6 +332,9 @@ class Model:
                     result = self._core.embed(batch, slots, core_pooling, advance)
                     if pooling == "state":
                         result = self._state_pooling(slots.read()[: len(batch)])
+                    for i in range(len(batch) if return_states else 0):
+                        states.append(self.new_state())
+                        states[-1]._core.copy_slot(slots, i, 0, 1)
                 out[start:start + len(batch)] = result
         finally:
             if bar is not None:
@@ -334,7 +342,7 @@ class Model:
         if normalize:
             norms = np.linalg.norm(out, axis=1, keepdims=True)
             out /= np.maximum(norms, 1e-12)
-        return out
+        return (out, states) if return_states else out
 
     def _batch_state(self, n: int, start: State | None) -> _core.State:
         """A state of at least n slots, the first n zero or copies of `start`'s. Kept by capacity, a

@@ -1,7 +1,7 @@
 """The two embedding workloads the embedding API is built for.
 
 - **doc state**: a document (e.g. an email of ~200 tokens) from a fresh state to a vector and its
-  recurrent state.
+  recurrent state; ``doc_states`` does many documents in one batch.
 - **field analysis**: a schema of fields ("name": "description") ranked by cosine similarity to a
   document's vector; the field prompts go through ``embed_batch`` (and the cache when given one).
   Given the document's ``DocState``, it reuses its vector: the document is paid for once.
@@ -44,17 +44,41 @@ class FieldAnalysis:
                 f"field_vectors={_repr.array(self.field_vectors)}, timings={_repr.numbers(self.timings)})")
 
 
+def _tokenizer(model):
+    if model.tokenizer is None:
+        raise ValueError(f"{model.path}: the model has no tokenizer (no rwkv vocabulary in the file): give token ids to embed")
+    return model.tokenizer
+
+
 def doc_state(model, text: str, pooling: str = "last", normalize: bool = True) -> DocState:
     """Embeds a document from a fresh state; returns its vector and the state after it."""
     if not isinstance(text, str) or not text.strip():
         raise ValueError("doc_state needs a non-empty text")
     t0 = time.perf_counter()
-    tokens = model.tokenizer.encode(text)
+    tokens = _tokenizer(model).encode(text)
     t1 = time.perf_counter()
     state = model.new_state()
     vector = model.embed(tokens, pooling=pooling, normalize=normalize, state=state, advance=True)
     t2 = time.perf_counter()
     return DocState(vector, state, len(tokens), {"tokenize": t1 - t0, "prefill_and_embed": t2 - t1}, pooling)
+
+
+def doc_states(model, texts, pooling: str = "last", normalize: bool = True, batch_size: int | None = None,
+               progress: bool = False) -> list[DocState]:
+    """``doc_state`` of many documents through one ``embed_batch`` (their recurrences advance
+    together on the GPU): equal to ``[doc_state(model, t) for t in texts]``, each with its own
+    state. ``timings`` hold the batch's stages (the same dict in each)."""
+    texts = list(texts)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"doc_states needs non-empty texts; item {i} is {text!r}")
+    t0 = time.perf_counter()
+    token_lists = [_tokenizer(model).encode(text) for text in texts]
+    t1 = time.perf_counter()
+    vectors, states = model.embed_batch(token_lists, pooling=pooling, normalize=normalize, batch_size=batch_size,
+                                        progress=progress, return_states=True)
+    timings = {"tokenize": t1 - t0, "prefill_and_embed": time.perf_counter() - t1}
+    return [DocState(v, st, len(toks), timings, pooling) for v, st, toks in zip(vectors, states, token_lists)]
 
 
 def field_analysis(model, document: str | DocState, fields: dict[str, str], cache=None, pooling: str = "last",

@@ -175,6 +175,24 @@ def test_field_analysis_reuses_a_doc_state(tiny):
         workloads.field_analysis(tiny, ds, SCHEMA, pooling="mean")
 
 
+def test_doc_states_equal_doc_state_per_document(tiny):
+    """Many documents in one batch (batch_size 2: across batches too): each vector, state and token
+    count equals doc_state's for that document alone; the states then continue alike."""
+    texts = [EMAIL, "Short note.", EMAIL[:300], "Another, longer message about the invoice and its total."]
+    many = workloads.doc_states(tiny, texts, batch_size=2)
+    assert len(many) == len(texts)
+    for text, got in zip(texts, many):
+        want = workloads.doc_state(tiny, text)
+        assert got.n_tokens == want.n_tokens and got.pooling == "last"
+        np.testing.assert_allclose(got.vector, want.vector, rtol=0, atol=1e-5)
+        np.testing.assert_allclose(tiny.back_state(got.state), tiny.back_state(want.state), rtol=0, atol=1e-5)
+        np.testing.assert_allclose(tiny.run([65], got.state), tiny.run([65], want.state), rtol=0, atol=1e-5)
+    assert len({id(d.state) for d in many}) == len(texts)  # a state of its own each
+    with pytest.raises(ValueError, match="item 1"):
+        workloads.doc_states(tiny, [EMAIL, " "])
+    assert workloads.doc_states(tiny, []) == []
+
+
 def test_workload_errors(tiny):
     with pytest.raises(ValueError, match="non-empty"):
         workloads.doc_state(tiny, "   ")
