@@ -78,6 +78,9 @@ class RwkvGpu:
     def field_analysis(self, text: str, fields: dict[str, str]) -> dict[str, float]:
         return dict(workloads.field_analysis(self.model, text, fields).ranking)
 
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        return self.model.embed_batch(texts, normalize=True)
+
 
 class LlamaCpp:
     name = "llama-cpp-python"
@@ -126,6 +129,9 @@ class LlamaCpp:
 
     def doc_state(self, text: str) -> np.ndarray:
         return self._embed(text)
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self._embed(t) for t in texts])  # one sequence at a time: its RWKV kernels are per sequence
 
     def field_analysis(self, text: str, fields: dict[str, str]) -> dict[str, float]:
         doc = self._embed(text)
@@ -177,6 +183,9 @@ class Official:
 
     def field_analysis(self, text: str, fields: dict[str, str]) -> dict[str, float]:
         self.doc_state(text)
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        self.doc_state(texts[0])
 
 
 def world_gguf() -> Path:

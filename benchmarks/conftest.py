@@ -6,10 +6,23 @@ from __future__ import annotations
 
 import pytest
 
-from backends import BACKENDS, REQUIRES, RwkvGpu, Unsupported, version
+from pathlib import Path
+
+from backends import BACKENDS, MODELS, REQUIRES, RwkvGpu, Unsupported, version
+
+
+def pytest_addoption(parser):
+    parser.addoption("--model", action="append", default=[], metavar="PATH",
+                     help="also run every workload on this rwkv7 GGUF (repeatable; named by its file name), "
+                          "e.g. one written by benchmarks/make_model.py --size 2.9b")
 
 
 def pytest_configure(config):
+    for path in config.getoption("--model"):
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"--model {path}: no such file")
+        MODELS[path.stem] = path
     chars = getattr(config.option, "reportchars", "") or ""
     if "s" not in chars and "a" not in chars and "A" not in chars:
         config.option.reportchars = chars + "s"

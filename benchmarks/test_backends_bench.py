@@ -5,7 +5,7 @@ with precision "exact" so that a fast wrong backend fails instead of winning.
     pytest benchmarks/ --benchmark-disable    # each comparison once, agreement checks only (CI)
 
 Workloads: doc state (an email's opening, ~120 tokens -> unit vector), field analysis (the same +
-6 field prompts -> scores, best first), prefill (last-token logits of the whole ~200-word email),
+6 field prompts -> scores, best first), embed_batch (the corpus' 12 texts -> unit vectors), prefill (last-token logits of the whole ~200-word email),
 decode (32 greedy tokens after a short prompt), tokenization (a multilingual corpus; "world": the
 65 536-token World tokenizer). docs/benchmarks.md describes the tolerances and shows a run.
 """
@@ -28,6 +28,7 @@ DOC = EMAIL.split(" I went through")[0]  # the opening of the email: subject, gr
 PROMPT = "In the beginning God created the heaven and the earth."
 DECODE_TOKENS = 32
 CORPUS = "\n".join(TEXTS) * 20
+DOCS = [t for t in TEXTS if len(t) > 1]  # the corpus' texts of more than one character
 
 backends = pytest.mark.parametrize("backend", list(BACKENDS))
 models = pytest.mark.parametrize("model", list(MODELS))
@@ -75,6 +76,15 @@ def test_field_analysis(benchmark, engine, reference, backend, model):
     for i in range(len(names) - 1):
         if scores[i] - scores[i + 1] > 2 * eng.tolerance:
             assert got[names[i]] > got[names[i + 1]], f"{backend} ranks {names[i + 1]} above {names[i]}"
+
+
+@models
+@backends
+def test_embed_batch(benchmark, engine, reference, backend, model):
+    eng, ref = engine(backend, model), reference(model)
+    prepare(benchmark, "embed_batch", model, eng, documents=len(DOCS), tokens=sum(len(ref.tokenize(t)) for t in DOCS))
+    got = run(benchmark, eng.embed_batch, DOCS)
+    assert_close(got, ref.embed_batch(DOCS), eng.tolerance, f"{backend} document vectors")
 
 
 @models
