@@ -25,6 +25,8 @@ layout(push_constant, std430) uniform Push {
   uint state_offset;  // floats from a slot's start to this layer's wkv [H, N, N]
   uint state_stride;  // floats per slot
   uint n_seqs;        // (used by wkv7_chunked.comp, which shares this block)
+  uint window_begin;  // this dispatch runs tokens [window_begin, window_begin + window_tokens) of
+  uint window_tokens; // each sequence (ops/wkv7.cpp bounds the loop of one dispatch)
 } p;
 
 #include "reduce.glsl"
@@ -44,6 +46,8 @@ float param(uint row, uint c) { return vec[row * p.C + c]; }
 
 void main() {
   const Sequence seq = seqs[gl_WorkGroupID.x];
+  const uint begin = seq.start + min(seq.len, p.window_begin), end = seq.start + min(seq.len, p.window_begin + p.window_tokens);
+  if (begin == end) return;  // the whole workgroup: this sequence has no tokens in the window
   const uint h = gl_WorkGroupID.y;
   const uint i = gl_LocalInvocationID.x;
   const uint c = h * N + i;
@@ -60,7 +64,7 @@ void main() {
     barrier();
   }
 
-  for (uint t = seq.start; t < seq.start + seq.len; ++t) {
+  for (uint t = begin; t < end; ++t) {
     const uint at = t * p.C + c;
     const float r = rkv[at];
     float k = rkv[TC + at];
