@@ -8,6 +8,7 @@
 #include <map>
 
 #include "gguf/file.hpp"
+#include "ops/pool.hpp"
 #include "runtime/batch_plan.hpp"
 
 namespace rwkv::runtime {
@@ -79,9 +80,9 @@ Model::Model(const std::filesystem::path& path, const std::string& device, const
   token_seq_ = std::make_shared<vk::Buffer>(device_, T * 4, vk::MemoryKind::Upload);
   seqs_ = std::make_shared<vk::Buffer>(device_, T * 16, vk::MemoryKind::Upload);
   rows_ = std::make_shared<vk::Buffer>(device_, T * 4, vk::MemoryKind::Upload);
+  pool_pieces_ = std::make_shared<vk::Buffer>(device_, T * sizeof(ops::PoolPiece), vk::MemoryKind::Upload);
   logits_ = std::make_shared<vk::Buffer>(device_, uint64_t(logit_rows_) * c.vocab * 4, vk::MemoryKind::Device);
   logits_back_ = std::make_shared<vk::Buffer>(device_, uint64_t(logit_rows_) * c.vocab * 4, vk::MemoryKind::Readback);
-  embeddings_back_ = std::make_shared<vk::Buffer>(device_, T * c.n_embd * 4, vk::MemoryKind::Readback);
   info_.gpu_bytes = weights_.bytes;
   info_.decode_bytes_per_token = weights_.bytes - weights_.embedding.data.bytes() + weights_.embedding.row_bytes();
   info_.file_bytes = file.file_size();
@@ -126,29 +127,38 @@ void Model::check(std::span<const SeqRef> seqs, const State& state) const {
 void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const Outputs& outputs, const RowSink& sink,
                     const Progress& progress) {
   const auto& c = info_.config;
-  const bool logits = outputs.kind != Outputs::Embeddings;
+  const bool logits = outputs.kind != Outputs::Pooled;
   const bool sampling = outputs.kind == Outputs::Sample;
-  const bool rows_back = !sampling || outputs.keep_logits;  // whole rows come back to the host
-  const uint32_t width = logits ? c.vocab : c.n_embd;
-  const vk::BufferPtr& back = logits ? logits_back_ : embeddings_back_;
+  const bool pooled = outputs.kind == Outputs::Pooled;
+  const bool rows_back = (!sampling || outputs.keep_logits) && !pooled;  // whole rows come back to the host
+  const uint32_t width = c.vocab;
   std::vector<std::span<const uint32_t>> token_spans;
   for (const auto& s : seqs) token_spans.push_back(s.tokens);
   bool first_chunk = true;
   uint64_t done = 0, total = 0;
   for (const auto& s : seqs) total += s.tokens.size();
+  const uint64_t pooled_bytes = uint64_t(seqs.size()) * c.n_embd * 4;
+  if (pooled && (!pooled_ || pooled_->size() < pooled_bytes)) {
+    pooled_ = std::make_shared<vk::Buffer>(device_, pooled_bytes, vk::MemoryKind::Device);
+    pooled_back_ = std::make_shared<vk::Buffer>(device_, pooled_bytes, vk::MemoryKind::Readback);
+  }
   // Logits of every token come back a logits buffer at a time.
-  const uint32_t chunk_tokens = logits && rows == Rows::All ? logit_rows_ : forward_->max_tokens();
-  for (const Chunk& chunk : plan_chunks(token_spans, chunk_tokens)) {
+  const auto chunks = plan_chunks(token_spans, logits && rows == Rows::All ? logit_rows_ : forward_->max_tokens());
+  for (size_t chunk_index = 0; chunk_index < chunks.size(); ++chunk_index) {
+    const Chunk& chunk = chunks[chunk_index];
+    const bool last_chunk = chunk_index + 1 == chunks.size();
     if (!first_chunk && interrupt_check_) interrupt_check_();
-    first_chunk = false;
     auto* ids = reinterpret_cast<uint32_t*>(token_ids_->mapped());
     auto* token_seq = reinterpret_cast<uint32_t*>(token_seq_->mapped());
     auto* seq_table = reinterpret_cast<uint32_t*>(seqs_->mapped());
     auto* row_list = reinterpret_cast<uint32_t*>(rows_->mapped());
     auto* sample_rows = sampling ? reinterpret_cast<ops::SampleRow*>(outputs.sampler->params()->mapped()) : nullptr;
+    auto* pool_pieces = reinterpret_cast<ops::PoolPiece*>(pool_pieces_->mapped());
+    uint32_t n_pool_pieces = 0;
     std::vector<std::pair<uint32_t, uint32_t>> row_owner;  // (sequence, token index) of each output row
     uint32_t T = 0;
     for (uint32_t p = 0; p < chunk.size(); ++p) {
+      const auto rows_before = uint32_t(row_owner.size());
       const Piece& piece = chunk[p];
       const SeqRef& seq = seqs[piece.seq];
       const uint32_t n = piece.end - piece.begin;
@@ -168,6 +178,8 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
           row_owner.emplace_back(piece.seq, i);
         }
       }
+      if (pooled && row_owner.size() > rows_before)
+        pool_pieces[n_pool_pieces++] = {rows_before, uint32_t(row_owner.size()) - rows_before, piece.seq, 0};
       T += n;
     }
     const auto n_rows = uint32_t(row_owner.size());
@@ -179,14 +191,20 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
       forward_->record_layers(rec, batch, {state.buffer()});
       const vk::BufferRange logits_range{logits_};
       forward_->record_output(rec, {rows_}, n_rows, logits ? &logits_range : nullptr);
-      if (n_rows && rows_back) rec.copy({logits ? logits_ : forward_->embeddings()}, {back}, bytes);
+      if (n_rows && rows_back) rec.copy({logits_}, {logits_back_}, bytes);
+      if (pooled) {
+        if (first_chunk) rec.fill({pooled_, 0, pooled_bytes}, 0);
+        ops::pool_rows(rec, {forward_->embeddings()}, {pool_pieces_}, n_pool_pieces, c.n_embd, {pooled_, 0, pooled_bytes});
+        if (last_chunk) rec.copy({pooled_, 0, pooled_bytes}, {pooled_back_, 0, pooled_bytes}, pooled_bytes);
+      }
       if (sampling) {
         const Sampler& s = *outputs.sampler;
         ops::sample(rec, {logits_}, {s.params()}, n_rows, {s.occurrence()}, {s.token_weights()}, c.vocab, {s.ids()});
       }
       return rec.submit();
     };
-    if (T == chunk.size() && !profiling_) {
+    // (Pooled calls are not replayed: their first and last chunks record more than the others.)
+    if (T == chunk.size() && !profiling_ && !pooled) {
       // Decoding (one token per sequence): replay the recording of this shape (see DecodeStep).
       const DecodeKey key{state.buffer().get(), sampling ? outputs.sampler->occurrence().get() : nullptr,
                           T, n_rows, uint32_t(outputs.kind), outputs.keep_logits};
@@ -210,14 +228,19 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
       if (profiling_)
         for (auto& t : submission.timings()) last_timings_.push_back(std::move(t));
     }
-    const auto* out = reinterpret_cast<const float*>(back->mapped());
+    const auto* out = reinterpret_cast<const float*>(logits_back_->mapped());
     const auto* drawn = sampling ? reinterpret_cast<const uint32_t*>(outputs.sampler->ids()->mapped()) : nullptr;
     for (uint32_t r = 0; r < n_rows; ++r)
       if (drawn && drawn[r] >= c.vocab)  // sample.comp's marker
         throw NonFinite("[sample] the logits of sequence " + std::to_string(row_owner[r].first) +
                         " hold NaN or infinity (non-finite weights or state): nothing to sample from");
-    for (uint32_t r = 0; r < n_rows; ++r)
-      sink(row_owner[r].first, row_owner[r].second, rows_back ? out + uint64_t(r) * width : nullptr, drawn ? drawn[r] : 0);
+    if (!pooled)
+      for (uint32_t r = 0; r < n_rows; ++r)
+        sink(row_owner[r].first, row_owner[r].second, rows_back ? out + uint64_t(r) * width : nullptr, drawn ? drawn[r] : 0);
+    else if (last_chunk)
+      for (uint32_t s = 0; s < seqs.size(); ++s)
+        sink(s, 0, reinterpret_cast<const float*>(pooled_back_->mapped()) + uint64_t(s) * c.n_embd, 0);
+    first_chunk = false;
     done += T;
     if (progress) progress(done, total);
   }
@@ -261,19 +284,14 @@ std::vector<float> Model::embed(std::span<const std::span<const uint32_t>> seqs,
   check(seq_refs, state);
   last_timings_.clear();
   const uint32_t C = info_.config.n_embd;
-  std::vector<double> sums(seqs.size() * uint64_t(C), 0.0);
-  forward(seq_refs, state, pooling == Pooling::Last ? Rows::Last : Rows::All, {Outputs::Embeddings},
-          [&](uint32_t s, uint32_t t, const float* row, uint32_t) {
-            check_finite(row, C, "embed", s, t);
-            double* dst = sums.data() + uint64_t(s) * C;
-            for (uint32_t c = 0; c < C; ++c) dst[c] += row[c];
+  std::vector<float> out(seqs.size() * uint64_t(C));
+  forward(seq_refs, state, pooling == Pooling::Last ? Rows::Last : Rows::All, {Outputs::Pooled},
+          [&](uint32_t s, uint32_t, const float* sum, uint32_t) {
+            const float scale = pooling == Pooling::Mean ? 1.0f / float(seqs[s].size()) : 1.0f;
+            for (uint32_t c = 0; c < C; ++c) out[s * uint64_t(C) + c] = sum[c] * scale;
+            check_finite(out.data() + s * uint64_t(C), C, "embed", s, uint32_t(seqs[s].size() - 1));
           },
           progress);
-  std::vector<float> out(sums.size());
-  for (size_t s = 0; s < seqs.size(); ++s) {
-    const double scale = pooling == Pooling::Mean ? 1.0 / double(seqs[s].size()) : 1.0;
-    for (uint32_t c = 0; c < C; ++c) out[s * C + c] = float(sums[s * C + c] * scale);
-  }
   return out;
 }
 

@@ -98,7 +98,9 @@ class Model {
   };
   enum class Rows { None, Last, All };  // which tokens of each sequence produce an output row
   struct Outputs {
-    enum Kind { Embeddings, Logits, Sample } kind;
+    // Pooled: the embedding rows summed per sequence on the GPU (ops/pool.hpp); the sink hears
+    // each sequence's sum once, after the last chunk, as (sequence, 0, row, 0).
+    enum Kind { Pooled, Logits, Sample } kind;
     Sampler* sampler = nullptr;               // Sample: draws with these per-sequence rows
     std::span<const ops::SampleRow> samples = {};  // indexed by sequence
     bool keep_logits = false;                 // Sample: the logits rows come back as well
@@ -118,7 +120,8 @@ class Model {
   std::unique_ptr<model::Forward> forward_;
   uint64_t id_;
   // Per-chunk inputs (host-visible, read by the shaders) and the outputs on their way back.
-  vk::BufferPtr token_ids_, token_seq_, seqs_, rows_, logits_, logits_back_, embeddings_back_;
+  vk::BufferPtr token_ids_, token_seq_, seqs_, rows_, logits_, logits_back_, pool_pieces_;
+  vk::BufferPtr pooled_, pooled_back_;  // [sequences, C] sums of a Pooled call, grown as calls need
   uint32_t logit_rows_ = 0;  // rows of logits_ and logits_back_
   std::mutex mutex_;  // one run at a time per model: runs share the scratch buffers
   bool profiling_ = false;

@@ -78,8 +78,9 @@ def test_embed_does_no_head_work(model):
         logits_ops = [name for name, _ in core.last_timings()]
     finally:
         core.set_profiling(False)
-    assert embed_ops == layer_ops + ["layer_norm"]  # the layers, then ln_out: nothing vocabulary-sized
-    assert logits_ops == embed_ops + ["matvec_f32"]  # the head is the one extra product
+    # The layers, ln_out and its pooling on the GPU: nothing vocabulary-sized. Logits: ln_out and the head.
+    assert embed_ops == layer_ops + ["layer_norm", "pool_rows"]
+    assert logits_ops == layer_ops + ["layer_norm", "matvec_f32"]
 
 
 def test_back_state_is_zero_copy(model, ref):
