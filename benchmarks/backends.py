@@ -35,6 +35,10 @@ PTH = {"default": REPO / "tests" / "data" / "rwkv7-kjv-4x192.pth"}
 THREADS = int(os.environ.get("BENCH_THREADS") or os.cpu_count() or 1)
 
 
+# The sampled-generation workload's settings, the same for every backend.
+SAMPLING = {"temperature": 0.8, "top_p": 0.85}
+
+
 class Unsupported(Exception):
     """This backend cannot run this workload on this model (the message says why)."""
 
@@ -71,6 +75,12 @@ class RwkvGpu:
 
     def greedy(self, tokens, n: int) -> list[int]:
         return list(self.model.generate(tokens, max_tokens=n, temperature=0, stop_tokens=[]).tokens)
+
+    def sample(self, tokens, n: int) -> list[int]:
+        return list(self.model.generate(tokens, max_tokens=n, seed=1, stop_tokens=[], **SAMPLING).tokens)
+
+    def all_logits(self, tokens) -> np.ndarray:
+        return self.model.run(tokens, logits="all")
 
     def doc_state(self, text: str) -> np.ndarray:
         return workloads.doc_state(self.model, text).vector
@@ -124,6 +134,14 @@ class LlamaCpp:
             self.llm.eval([out[-1]])
         return out
 
+    def sample(self, tokens, n: int) -> list[int]:
+        self.llm.reset()
+        self.llm.set_seed(1)
+        # top_k 0 and min_p 0: top-p alone, as the others sample.
+        draws = self.llm.generate([int(t) for t in tokens], top_k=0, top_p=SAMPLING["top_p"], min_p=0.0,
+                                  temp=SAMPLING["temperature"], repeat_penalty=1.0)
+        return [next(draws) for _ in range(n)]
+
     def _embed(self, text: str) -> np.ndarray:
         return normalized(self.emb.embed(text, normalize=False))
 
@@ -175,6 +193,20 @@ class Official:
             logits, state = self.model.forward([int(t) for t in tokens], None)
             for _ in range(n):
                 out.append(int(logits.argmax()))
+                logits, state = self.model.forward([out[-1]], state)
+        return out
+
+    def sample(self, tokens, n: int) -> list[int]:
+        from rwkv.utils import PIPELINE
+
+        self.torch.manual_seed(1)
+        np.random.seed(1)
+        pipeline = PIPELINE(self.model, "rwkv_vocab_v20230424")  # its sampler (the vocabulary is not used)
+        out = []
+        with self.torch.no_grad():
+            logits, state = self.model.forward([int(t) for t in tokens], None)
+            for _ in range(n):
+                out.append(int(pipeline.sample_logits(logits, **SAMPLING)))
                 logits, state = self.model.forward([out[-1]], state)
         return out
 

@@ -6,7 +6,8 @@ with precision "exact" so that a fast wrong backend fails instead of winning.
 
 Workloads: doc state (an email's opening, ~120 tokens -> unit vector), field analysis (the same +
 6 field prompts -> scores, best first), embed_batch (the corpus' 12 texts -> unit vectors), prefill (last-token logits of the whole ~200-word email),
-decode (32 greedy tokens after a short prompt), tokenization (a multilingual corpus; "world": the
+decode (32 greedy tokens after a short prompt), generate_sampled (32 tokens at temperature 0.8,
+top-p 0.85), tokenization (a multilingual corpus; "world": the
 65 536-token World tokenizer). docs/benchmarks.md describes the tolerances and shows a run.
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backends import BACKENDS, MODELS, REQUIRES, Unsupported, version, world_tokenizer
+from backends import BACKENDS, MODELS, REQUIRES, SAMPLING, Unsupported, version, world_tokenizer
 from embed_bench import EMAIL, SCHEMA
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))
@@ -107,6 +108,33 @@ def test_decode(benchmark, engine, reference, backend, model):
     prepare(benchmark, "decode", model, eng, prompt_tokens=len(tokens), tokens=DECODE_TOKENS)
     got = run(benchmark, eng.greedy, tokens, DECODE_TOKENS)
     assert got == ref.greedy(tokens, DECODE_TOKENS), f"{backend}: greedy tokens differ from rwkv_gpu exact"
+
+
+def nucleus(logits: np.ndarray, temperature: float, top_p: float) -> set[int]:
+    """The smallest set of most probable tokens whose probability reaches top_p (the crossing token
+    included), at this temperature."""
+    z = np.asarray(logits, np.float64) / temperature
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    order = np.argsort(-p, kind="stable")
+    before = np.cumsum(p[order]) - p[order]  # probability of the more likely tokens
+    return {int(t) for t in order[before < top_p]}
+
+
+@models
+@backends
+def test_generate_sampled(benchmark, engine, reference, backend, model):
+    """Draws differ between engines (their random streams do), so the check is that every drawn
+    token lies in the reference's nucleus at the same temperature, taken at top-p 0.95 (looser
+    than the 0.85 sampled with: room for each engine's rounding), given the tokens drawn before."""
+    eng, ref = engine(backend, model), reference(model)
+    tokens = ref.tokenize(PROMPT)
+    prepare(benchmark, "generate_sampled", model, eng, prompt_tokens=len(tokens), tokens=DECODE_TOKENS, **SAMPLING)
+    got = run(benchmark, eng.sample, tokens, DECODE_TOKENS)
+    assert len(got) == DECODE_TOKENS
+    rows = ref.all_logits(list(tokens) + list(got[:-1]))[len(tokens) - 1:]
+    for i, (row, token) in enumerate(zip(rows, got)):
+        assert token in nucleus(row, SAMPLING["temperature"], 0.95), f"{backend}: draw {i} ({token}) is outside the nucleus"
 
 
 @pytest.mark.parametrize("model", list(MODELS) + ["world"])
