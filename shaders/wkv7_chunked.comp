@@ -69,33 +69,16 @@ bool find_chunk(out uint first, out uint count, out Sequence seq) {
   return false;
 }
 
-#if defined(PREPARE) || defined(OUTPUT)
-#extension GL_KHR_shader_subgroup_arithmetic : require
-// Sums over the head (the workgroup) of CH values per invocation at once, with one barrier
-// instead of a reduction per token: subgroup adds, then the subgroups' partials added in
-// subgroup order (as reduce.glsl's workgroup_sum: the same rounding).
-shared float s_partials[CH][N];  // [token][subgroup]
-void head_sums(inout float v[CH]) {
-  [[unroll]] for (uint t = 0u; t < CH; ++t) {
-    const float sum = subgroupAdd(v[t]);
-    if (subgroupElect()) s_partials[t][gl_SubgroupID] = sum;
-  }
-  barrier();
-  [[unroll]] for (uint t = 0u; t < CH; ++t) {
-    float total = 0.0;
-    for (uint sg = 0u; sg < gl_NumSubgroups; ++sg) total += s_partials[t][sg];
-    v[t] = total;
-  }
-  barrier();
-}
-#endif
-
 #if defined(PREPARE)
 // The four C x C matrices are products of per-token factors taken relative to the chunk's middle
 // ("tile16" in the note): A_ab[t,s] = sum_q (alpha_tq e^(E_tq - M_q)) (beta_sq e^(M_q - G_sq)), M = G
 // at token 7. With g = log w in [-0.6066, 0] (T4's formula, whatever its input) no factor exceeds
 // e^(8 * 0.6066) = 128, and entries outside the causal triangle are selected away, never used.
 // Rows are padded to N + 1 floats so that 16 rows read at one column fall in distinct banks.
+// The loops stay as written (one reduction per token in the prelude): a version with every token
+// loop unrolled and one reduction for all tokens measured slower on the H200 (9.3 instead of 6.6
+// ms at 2.9B pp512, 248 registers; docs/benchmarks.md "WKV latency").
+#include "reduce.glsl"
 const uint MID = CH / 2u - 1u;
 shared float s_ah[CH][N + 1u], s_rh[CH][N + 1u], s_bh[CH][N + 1u], s_kh[CH][N + 1u];
 shared float s_a[4][CH][CH];  // A_ab, A_ak, A_rb, A_rk
@@ -106,11 +89,11 @@ void main() {
   if (!find_chunk(first, count, seq)) return;
   const uint h = gl_WorkGroupID.y, j = gl_LocalInvocationID.x, c = h * N + j, TC = p.T * p.C;
 
-  // Prelude (as wkv7.comp) for the chunk's tokens; invocation j keeps column j of each token's
-  // values. kk's norm is a sum over the head, taken for all tokens at once.
-  float r_[CH], k_[CH], v_[CH], kk_[CH], a_[CH], G[CH], norm[CH];
+  // Prelude (as wkv7.comp), one token at a time: kk's norm is a sum over the head. Invocation j
+  // keeps column j of each token's values.
+  float r_[CH], k_[CH], v_[CH], alpha_[CH], beta_[CH], G[CH];
   float acc = 0.0;
-  [[unroll]] for (uint t = 0u; t < CH; ++t) {
+  for (uint t = 0u; t < CH; ++t) {
     float r = 0.0, k = 0.0, v = 0.0, g = 0.0, kk = 0.0, a = 0.0;
     if (t < count) {
       const uint at = (first + t) * p.C + c;
@@ -129,24 +112,17 @@ void main() {
       sc[region(K_ADJ, first + t, c)] = k;
       sc[region(V_ADJ, first + t, c)] = v;
     }
+    kk /= max(sqrt(workgroup_sum(kk * kk)), 1e-12);  // uniform: every invocation runs it
     r_[t] = r;
     k_[t] = k;
     v_[t] = v;
-    kk_[t] = kk;
-    a_[t] = a;
-    norm[t] = kk * kk;
+    alpha_[t] = -kk;
+    beta_[t] = kk * a;
     acc += g;  // prefix sums of the log-decay: G_t inclusive, E_t = G_{t-1}; padding adds 0
     G[t] = acc;
   }
-  head_sums(norm);
-  float alpha_[CH], beta_[CH];
-  [[unroll]] for (uint t = 0u; t < CH; ++t) {
-    const float kk = kk_[t] / max(sqrt(norm[t]), 1e-12);
-    alpha_[t] = -kk;
-    beta_[t] = kk * a_[t];
-  }
   const float M = G[MID];
-  [[unroll]] for (uint t = 0u; t < CH; ++t) {
+  for (uint t = 0u; t < CH; ++t) {
     s_ah[t][j] = alpha_[t] * exp((t == 0u ? 0.0 : G[t - 1u]) - M);
     s_rh[t][j] = r_[t] * exp(G[t] - M);
     s_bh[t][j] = beta_[t] * exp(M - G[t]);
@@ -172,10 +148,10 @@ void main() {
   // Column j of W and U by forward substitution: X_t = RHS_t + sum_{s<t} A_ab[t,s] X_s, with
   // RHS = [alpha e^E | A_ak V] (j as a key column for W, as a value row for U).
   float Wc[CH], Uc[CH];
-  [[unroll]] for (uint t = 0u; t < CH; ++t) {
+  for (uint t = 0u; t < CH; ++t) {
     float w = alpha_[t] * (t == 0u ? 1.0 : exp(G[t - 1u]));
     float u = 0.0;
-    [[unroll]] for (uint s = 0u; s < t; ++s) {
+    for (uint s = 0u; s < t; ++s) {
       u += s_a[1][t][s] * v_[s] + s_a[0][t][s] * Uc[s];
       w += s_a[0][t][s] * Wc[s];
     }
@@ -183,8 +159,7 @@ void main() {
     Uc[t] = u;
   }
   const float GC = G[CH - 1u];
-  [[unroll]] for (uint t = 0u; t < CH; ++t) {
-    if (t >= count) continue;
+  for (uint t = 0u; t < count; ++t) {
     const uint tok = first + t;
     sc[region(W_SOLVED, tok, c)] = Wc[t];
     sc[region(U_SOLVED, tok, c)] = Uc[t];
@@ -292,6 +267,25 @@ void main() {
 }
 
 #elif defined(OUTPUT)
+#extension GL_KHR_shader_subgroup_arithmetic : require
+// Sums over the head (the workgroup) of CH values per invocation at once, with one barrier
+// instead of a reduction per token: subgroup adds, then the subgroups' partials added in
+// subgroup order (as reduce.glsl's workgroup_sum: the same rounding).
+shared float s_partials[CH][N];  // [token][subgroup]
+void head_sums(inout float v[CH]) {
+  [[unroll]] for (uint t = 0u; t < CH; ++t) {
+    const float sum = subgroupAdd(v[t]);
+    if (subgroupElect()) s_partials[t][gl_SubgroupID] = sum;
+  }
+  barrier();
+  [[unroll]] for (uint t = 0u; t < CH; ++t) {
+    float total = 0.0;
+    for (uint sg = 0u; sg < gl_NumSubgroups; ++sg) total += s_partials[t][sg];
+    v[t] = total;
+  }
+  barrier();
+}
+
 void main() {
   uint first, count;
   Sequence seq;
