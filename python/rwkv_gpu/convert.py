@@ -50,7 +50,11 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, np.ndarray]:
         if type(e).__name__ != "SafetensorError":
             raise
         raise ValueError(f"{path}: not a readable .safetensors file ({e})") from e
-    tensors = {k: np.asarray(v, dtype=np.float32) for k, v in tensors.items()}
+    with np.errstate(over="ignore"):  # values beyond float32 become infinity: refused below
+        tensors = {k: np.asarray(v, dtype=np.float32) for k, v in tensors.items()}
+    for name, t in tensors.items():
+        if not np.isfinite(t).all():
+            raise ValueError(f"{path}: tensor {name!r} holds NaN or infinity (or values beyond float32's range)")
     return _from_hf_names(tensors) if any(k.startswith("model.") for k in tensors) else tensors
 
 

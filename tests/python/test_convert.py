@@ -132,3 +132,20 @@ def test_convert_of_a_gguf_says_so_in_one_line(tmp_path, tiny_gguf):
         assert out.stderr.startswith("rwkv-gpu: error:") and out.stderr.count("\n") == 1
         assert "already a GGUF file" in out.stderr and "Traceback" not in out.stderr
         assert not dst.exists()
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "beyond-f32"])
+def test_non_finite_weights_are_refused(tmp_path, tiny_st, bad):
+    """A checkpoint whose weights hold NaN, infinity or float64 values past float32's range is a
+    ValueError naming the tensor, not a model that runs to NaN (the fuzzer's overflow warning)."""
+    tensors = load_file(tiny_st)
+    name = next(k for k in tensors if k.endswith("att.key.weight"))
+    t = tensors[name].astype(np.float64 if bad == "beyond-f32" else np.float32)
+    t.flat[7] = {"nan": np.nan, "inf": np.inf, "beyond-f32": 1e300}[bad]
+    tensors[name] = t
+    path = tmp_path / "bad.safetensors"
+    save_file(tensors, path)
+    from rwkv_gpu.convert import load_checkpoint
+
+    with pytest.raises(ValueError, match=f"{name}.*NaN or infinity"):
+        load_checkpoint(path)
