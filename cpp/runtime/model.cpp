@@ -131,7 +131,6 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
   const bool sampling = outputs.kind == Outputs::Sample;
   const bool pooled = outputs.kind == Outputs::Pooled;
   const bool rows_back = (!sampling || outputs.keep_logits) && !pooled;  // whole rows come back to the host
-  const uint32_t width = c.vocab;
   std::vector<std::span<const uint32_t>> token_spans;
   for (const auto& s : seqs) token_spans.push_back(s.tokens);
   bool first_chunk = true;
@@ -184,7 +183,7 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
     }
     const auto n_rows = uint32_t(row_owner.size());
     if (sampling && n_rows > outputs.sampler->max_rows()) throw InvalidArgument("[step] more draws than the sampler's rows");
-    const uint64_t bytes = uint64_t(n_rows) * width * 4;
+    const uint64_t bytes = uint64_t(n_rows) * c.vocab * 4;
     const ops::BatchView batch{{token_ids_}, {token_seq_}, {seqs_}, T, uint32_t(chunk.size())};
     auto record = [&](bool reusable) {
       vk::Recorder rec(device_, profiling_, reusable);
@@ -236,7 +235,7 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
                         " hold NaN or infinity (non-finite weights or state): nothing to sample from");
     if (!pooled)
       for (uint32_t r = 0; r < n_rows; ++r)
-        sink(row_owner[r].first, row_owner[r].second, rows_back ? out + uint64_t(r) * width : nullptr, drawn ? drawn[r] : 0);
+        sink(row_owner[r].first, row_owner[r].second, rows_back ? out + uint64_t(r) * c.vocab : nullptr, drawn ? drawn[r] : 0);
     else if (last_chunk)
       for (uint32_t s = 0; s < seqs.size(); ++s)
         sink(s, 0, reinterpret_cast<const float*>(pooled_back_->mapped()) + uint64_t(s) * c.n_embd, 0);
