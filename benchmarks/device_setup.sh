@@ -1,7 +1,8 @@
 # Sourced by the device_*.sh scripts on a lent GPU machine: unpacks the Vulkan loader (.gl) and
 # installs the carried wheels (.whl) into /tmp/site (PYTHONPATH); with BUILD_PACKAGE=1 it also
 # unpacks the shader toolchain (.vkdev) and builds the Python package there. Carry: .gl, .whl
-# (and .vkdev to build).
+# (and .vkdev to build). Creates $OUT, which may name a folder not made yet.
+mkdir -p "${OUT:?}"
 for f in .gl/*.deb; do dpkg -x "$f" /; done
 ldconfig
 icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
