@@ -51,10 +51,17 @@ test-sanitize: deps-test
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 RWKV_GPU_VALIDATION=1 \
 		$(SANITIZE_DIR)/tests/cpp/rwkv_core_tests --gtest_brief=1
 
-# A short run of every fuzz target (tests/fuzz/fuzz_readers.py; longer runs: see its docstring).
+# A short run of every fuzz target (tests/fuzz/fuzz_readers.py; longer runs: see its docstring):
+# the Python readers through atheris, the C++ readers as libFuzzer binaries built by clang with
+# coverage, ASan and UBSan (own build directory, the readers' sources only).
 FUZZ_SECONDS ?= 15
+FUZZ_DIR ?= build-fuzz
+FUZZ_CXX ?= clang++-14
 test-fuzz: build
-	$(PYTHON) tests/fuzz/fuzz_readers.py all --seconds $(FUZZ_SECONDS)
+	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) \
+		-DRWKV_GPU_BUILD_PYTHON=OFF -DRWKV_GPU_BUILD_CLI=OFF -DRWKV_GPU_BUILD_TESTS=OFF -DRWKV_GPU_BUILD_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ_DIR) --target fuzz_gguf fuzz_vocab -j $(JOBS)
+	RWKV_GPU_FUZZ_BIN=$(FUZZ_DIR)/tests/fuzz/native $(PYTHON) tests/fuzz/fuzz_readers.py all --seconds $(FUZZ_SECONDS)
 
 test: test-cpp test-sanitize test-fuzz test-python test-bench
 
@@ -65,4 +72,4 @@ bench: build
 	$(PYTHON) benchmarks/tokenizer_bench.py
 
 clean:
-	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(FUZZ_DIR)

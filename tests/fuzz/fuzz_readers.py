@@ -1,14 +1,19 @@
-"""Fuzzing the parsers of untrusted input with atheris (PyPI; libFuzzer inside): the GGUF reader
+"""Fuzzing the parsers of untrusted input. With atheris (PyPI; libFuzzer inside): the GGUF reader
 and model load (C++, through the bindings), the .pth reader (zip + pickle + storage rebuild), the
-.safetensors reader, the World vocab file parser (C++) and State.load files.
+.safetensors reader, the World vocab file parser (C++) and State.load files. Natively (libFuzzer
+binaries built by clang with coverage, ASan and UBSan: tests/fuzz/native, `make test-fuzz` builds
+them into build-fuzz): the C++ GGUF reader with the model's shape checks, the tokenizer from GGUF
+metadata and dequantization (gguf-native), and the World vocab parser (vocab-native).
 
     python tests/fuzz/fuzz_readers.py TARGET [-max_total_time=SECONDS] [libFuzzer flags...]
     python tests/fuzz/fuzz_readers.py all --seconds 15     # every target in turn (what make test runs)
 
-Each target starts from its seed corpus in tests/fuzz/corpus/TARGET (kept in the repository; new
-inputs found go to a temporary copy). A crash, a hang past -timeout or an exception other than
-the documented ones (rwkv_gpu.Error, ValueError, TypeError, OSError) fails the run, and its input
-is written where libFuzzer says: make it a regression test.
+Each target starts from its seed corpus in tests/fuzz/corpus/TARGET (the native targets share
+their Python twin's: gguf, vocab; kept in the repository; new inputs found go to a temporary
+copy). A crash, a sanitizer report, a hang past -timeout or an exception other than the documented
+ones (rwkv_gpu.Error, ValueError, TypeError, OSError; rwkv::Error in C++) fails the run, and its
+input is written where libFuzzer says: make it a regression test. RWKV_GPU_FUZZ_BIN names the
+folder of the native binaries (default build-fuzz/tests/fuzz/native).
 """
 
 from __future__ import annotations
@@ -96,6 +101,25 @@ def fuzz_state(data: bytes):
 
 
 TARGETS = {"gguf": fuzz_gguf, "pth": fuzz_pth, "safetensors": fuzz_safetensors, "vocab": fuzz_vocab, "state": fuzz_state}
+# Native target -> (its binary, the seed corpus it shares).
+NATIVE = {"gguf-native": ("fuzz_gguf", "gguf"), "vocab-native": ("fuzz_vocab", "vocab")}
+NATIVE_BIN = Path(os.environ.get("RWKV_GPU_FUZZ_BIN", HERE.parents[1] / "build-fuzz" / "tests" / "fuzz" / "native"))
+
+
+def _corpus_copy(target: str, seeds: str) -> Path:
+    corpus = Path(tempfile.mkdtemp(prefix=f"fuzz-{target}-")) / "corpus"
+    shutil.copytree(CORPUS / seeds, corpus)
+    return corpus
+
+
+def run_native(target: str, flags: list[str]) -> int:
+    binary, seeds = NATIVE[target]
+    path = NATIVE_BIN / binary
+    if not path.is_file():
+        print(f"{path} is missing: build it with `make test-fuzz` (clang++ and libFuzzer)", file=sys.stderr)
+        return 2
+    # The corpus grows under ASan; the default 2 GB RSS limit is what a few large seeds reach.
+    return subprocess.run([str(path), "-rss_limit_mb=4096", *flags, str(_corpus_copy(target, seeds))]).returncode
 
 
 def run_one(target: str, flags: list[str]) -> None:
@@ -109,10 +133,7 @@ def run_one(target: str, flags: list[str]) -> None:
     # numpy's npy parser); the C++ reader has none, so its target keeps the seeds unreduced.
     atheris.instrument_all()
     _setup()
-    work = Path(tempfile.mkdtemp(prefix=f"fuzz-{target}-"))
-    corpus = work / "corpus"
-    shutil.copytree(CORPUS / target, corpus)
-    atheris.Setup([sys.argv[0], *flags, str(corpus)], TARGETS[target])
+    atheris.Setup([sys.argv[0], *flags, str(_corpus_copy(target, target))], TARGETS[target])
     atheris.Fuzz()
 
 
@@ -120,7 +141,7 @@ def main(argv: list[str]) -> int:
     if len(argv) >= 1 and argv[0] == "all":
         seconds = int(argv[argv.index("--seconds") + 1]) if "--seconds" in argv else 15
         failed = []
-        for target in TARGETS:
+        for target in [*TARGETS, *NATIVE]:
             print(f"== fuzz {target}: {seconds} s", flush=True)
             r = subprocess.run([sys.executable, __file__, target, f"-max_total_time={seconds}", "-timeout=10",
                                 "-print_final_stats=1", f"-artifact_prefix={tempfile.gettempdir()}/fuzz-{target}-"],
@@ -130,8 +151,10 @@ def main(argv: list[str]) -> int:
             if r.returncode != 0:
                 print(r.stderr[-3000:], flush=True)
                 failed.append(target)
-        print(f"fuzz: {len(TARGETS) - len(failed)} passed, {len(failed)} failed", flush=True)
+        print(f"fuzz: {len(TARGETS) + len(NATIVE) - len(failed)} passed, {len(failed)} failed", flush=True)
         return 1 if failed else 0
+    if len(argv) >= 1 and argv[0] in NATIVE:
+        return run_native(argv[0], argv[1:])
     if len(argv) < 1 or argv[0] not in TARGETS:
         print(__doc__, file=sys.stderr)
         return 2
