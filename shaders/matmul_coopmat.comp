@@ -98,6 +98,14 @@ void store_step(Group g, uint row0, uint k0) {
     const uint c = gl_LocalInvocationID.x + i * gl_WorkGroupSize.x, row = chunk_row(c, row0), k = chunk_k(c, k0);
     if (c < W_CHUNKS) {
       float w8[8];
+#if defined(TYPE_F16)
+      // fp16 weights go to the tile as loaded (no round trip through fp32).
+      if (w_whole(g, c, row, k)) {
+        w_tile[tile_at(c)] = halves(w_raw[i].q.x, w_raw[i].q.y);
+        w_tile[tile_at(c) + 1u] = halves(w_raw[i].q.z, w_raw[i].q.w);
+        continue;
+      }
+#endif
       if (w_whole(g, c, row, k)) {
         decode8(w_raw[i], w8);
       } else {

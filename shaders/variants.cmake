@@ -9,6 +9,7 @@ rwkv_add_weight_shader(matmul_batched matmul.comp BATCHED)
 rwkv_add_weight_shader(matmul_tiled matmul.comp TILED)
 rwkv_add_weight_shader(matmul_coopmat matmul_coopmat.comp COOPMAT)
 rwkv_add_shader(matmul_x16 matmul_x16.comp)
+rwkv_add_weight_shader(matmul_w16 matmul_w16.comp)
 rwkv_add_shader(matmul_splitk matmul_splitk.comp)
 
 rwkv_add_shader(layer_norm layer_norm.comp)

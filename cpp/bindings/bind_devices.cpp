@@ -41,6 +41,7 @@ void bind_devices(py::module_& m) {
           e["cooperative_matrix_nv"] = d.cooperative_matrix_nv;
           e["cooperative_matrix_shapes"] = d.cooperative_matrix_shapes;
           e["tensor_cores"] = d.coopmat_f16;
+          e["compute_units"] = d.compute_units;
           e["max_storage_buffer_range"] = d.max_storage_buffer_range;
           e["min_storage_buffer_offset_alignment"] = d.min_storage_buffer_offset_alignment;
           e["max_buffer_size"] = d.max_buffer_size;

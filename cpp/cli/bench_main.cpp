@@ -60,6 +60,7 @@ int devices() {
               << ", \"type\": " << json_string(d.type) << ", \"api_version\": " << json_string(d.api_version)
               << ", \"driver\": " << json_string(d.driver_name + " " + d.driver_info)
               << ", \"subgroup_size\": " << d.subgroup_size << ", \"fp16\": " << std::boolalpha << d.fp16
+              << ", \"tensor_cores\": " << d.coopmat_f16 << ", \"compute_units\": " << d.compute_units
               << ", \"max_storage_buffer_range\": " << d.max_storage_buffer_range << "}";
   }
   std::cout << "]\n";

@@ -36,17 +36,29 @@ Forward::Forward(const vk::DevicePtr& device, const Config& c, const Weights& w,
   const uint64_t wkv_floats = ops::wkv7_scratch_floats(max_tokens, c.n_embd, c.head_size);
   wkv_scratch_ = scratch(device, wkv_floats * 4 <= device->info().max_storage_buffer_range ? wkv_floats : 1);
   // The tensor-core products' scratch: the most any product below needs at any token count up to
-  // max_tokens (so no product allocates its own while recording).
-  const uint32_t n = c.n_embd;
-  const std::vector<std::vector<ops::ProductShape>> products = {
-      {{n, n}, {n, n}, {n, n}},
-      {{c.d_decay, n}, {c.d_iclr, n}, {c.d_value, n}, {c.d_gate, n}},
-      {{n, c.d_decay}, {n, c.d_iclr}, {n, c.d_value}, {n, c.d_gate}},
-      {{c.ffn, n}},
-      {{n, c.ffn}},
-      {{c.vocab, n}}};
+  // max_tokens (so no product allocates its own while recording); each layer's, as their weight
+  // types may differ (quantized ones take fp16 copies).
+  const auto shape = [](const ops::Matrix& m) { return ops::ProductShape{m.rows, m.cols, m.type}; };
+  std::vector<std::vector<ops::ProductShape>> products = {{shape(w.head)}};
+  for (const auto& l : w.layers) {
+    products.push_back({shape(l.receptance), shape(l.key), shape(l.value)});
+    products.push_back({shape(l.output)});
+    products.push_back({shape(l.ffn_key)});
+    products.push_back({shape(l.ffn_value)});
+    std::vector<ops::ProductShape> down, up;
+    for (const auto& m : l.lora_down) down.push_back(shape(m));
+    for (const auto& m : l.lora_up) up.push_back(shape(m));
+    products.push_back(down);
+    products.push_back(up);
+  }
+  const auto same = [](const ops::ProductShape& a, const ops::ProductShape& b) { return a.rows == b.rows && a.cols == b.cols && a.type == b.type; };
   uint64_t bytes = 0;
-  for (const auto& shapes : products) bytes = std::max(bytes, ops::matmul_scratch_bytes(device->info(), precision, max_tokens, shapes));
+  for (size_t i = 0; i < products.size(); ++i) {
+    const bool seen = std::any_of(products.begin(), products.begin() + i, [&](const auto& earlier) {
+      return std::equal(earlier.begin(), earlier.end(), products[i].begin(), products[i].end(), same);
+    });
+    if (!seen) bytes = std::max(bytes, ops::matmul_scratch_bytes(device->info(), precision, max_tokens, products[i]));
+  }
   if (bytes) matmul_scratch_ = scratch(device, (bytes + 3) / 4);
 }
 

@@ -45,19 +45,47 @@ constexpr KernelRule k_kernel_rules[] = {
 // the H200 (docs/benchmarks.md, 2026-11-29, benchmarks/device_matmul.sh: the 2.9B model's products
 // r/k/v 2560x2560x3, FFN key 10240x2560, FFN value 2560x10240, output 2560x2560; the same call):
 // at 64 tokens 64x64x32x32x64x2 38 / 38 / 39 / 27 TFLOP/s; at 164 128x128x64x64x32 47 / 48 / 46 /
-// 42, at 512 100 / 82 / 81 / 59, with k split by the rule below (without: 2560x10240 at 512 52).
+// 42, at 512 100 / 82 / 81 / 59. Tried since at 164 / 512 / 4096 tokens, all slower: 8 subgroups
+// (128x128x32x64, 128x128x64x32, 128x128x64x64x32x2, 256x128x64x64; 128x256x64x64 nearly as
+// fast), BK 48 and 64 (2-3x slower). The 128x128 tile holds 218 registers per invocation there:
+// two workgroups per SM.
 // Between calls the same kernel varied up to 2x (other machines); compare within one call.
 struct CoopmatTileRule {
   uint32_t max_tokens;
   CoopmatTile tile;
 };
 constexpr CoopmatTileRule k_coopmat_tiles[] = {
-    {96, {64, 64, 32, 32, 64, 2, 0}},
-    {UINT32_MAX, {128, 128, 64, 64, 32, 1, 0}},
+    {96, {64, 64, 32, 32, 64, 2, 0, 0}},
+    {UINT32_MAX, {128, 128, 64, 64, 32, 1, 0, 2}},
 };
-// Split k (tile sk 0): when a product has fewer tiles than k_split_workgroups, as many splits as
-// bring it there, each of at least k_split_min_k of k, at most k_split_max.
+// Split k (tile sk 0), each split at least k_split_min_k of k and at most k_split_max of them.
+// Where the device's compute units and the tile's resident workgroups are known, the split that
+// makes the product shortest in a model of waves: time ~ ceil(workgroups / slots) * k / sk, plus
+// the partial sums (sk * T * rows floats written and added back), each k_split_sum_floats of which
+// cost about one unit of k of a wave; a split is taken only when it saves k_split_gain of the best
+// so far. Fitted on the H200 (same call, 2.9B F16, 128x128 tiles on 2 x 132 slots): k units cost
+// 60 ns a wave, 2 splits of FFN key at 512 tokens added 0.05 ms of sums for 10.5 M floats; the
+// model picks 1 / 2 / 3 splits for r/k/v, key, value at 512 tokens (measured best 1 / 2 / 2 of
+// the 1, 2, 4 timed: 0.166 / 0.283 / 0.300 ms against the workgroup-count rule's 0.199 / 0.316 /
+// 0.323) and 2 / 3 / 6 at 164 (timed: r/k/v best at 2 of 1, 2, 3; key 1 better than 2).
+// Elsewhere: as many splits as bring the workgroups to k_split_workgroups.
 constexpr uint32_t k_split_workgroups = 256, k_split_min_k = 512, k_split_max = 8;
+constexpr double k_split_sum_floats = 15000, k_split_gain = 0.10;
+
+uint32_t split_k(uint64_t tiles, uint32_t k, uint64_t sum_floats_per_split, uint64_t slots) {
+  if (slots == 0) {
+    const uint64_t wanted = (k_split_workgroups + tiles - 1) / std::max<uint64_t>(tiles, 1);
+    return uint32_t(std::clamp<uint64_t>(std::min<uint64_t>(wanted, k / k_split_min_k), 1, k_split_max));
+  }
+  const auto waves = [&](uint32_t sk) { return double((tiles * sk + slots - 1) / slots); };
+  uint32_t best_sk = 1;
+  double best = waves(1) * k;
+  for (uint32_t sk = 2; sk <= k_split_max && k / sk >= k_split_min_k; ++sk) {
+    const double cost = waves(sk) * ((k + sk - 1) / sk) + double(sk * sum_floats_per_split) / k_split_sum_floats;
+    if (cost < best * (1 - k_split_gain)) best = cost, best_sk = sk;
+  }
+  return best_sk;
+}
 
 struct GroupPush {
   uint32_t m, k, w_offset, x_offset, y_offset, y_stride, act_in;
@@ -76,31 +104,42 @@ struct HalfPush {
 
 uint32_t half_quads(uint32_t k) { return (k + 7) / 8; }  // uvec4s (8 halves) per row of X16
 
+// Block-quantized weights of a product over at least k_w16_min_tokens tokens are converted to
+// fp16 first (matmul_w16.comp), as llama.cpp's CUDA backend converts them for cuBLAS on large
+// batches: the product's loads then wait for no dequantization before its tensor-core steps. At
+// most k_w16_max_bytes of fp16 weights per dispatch (the output head stays as it is). Measured: docs/benchmarks.md.
+constexpr uint32_t k_w16_min_tokens = 128;
+constexpr uint64_t k_w16_max_bytes = 128ull << 20;
+
+bool block_quantized(gguf::GgmlType t) { return gguf::traits(t).block_elements > 1; }
+
 // What a tensor-core product needs besides its operands: the k splits (the rule's, unless the
-// tile gives them), the fp16 copy of X and the partial sums, in one scratch: X16 first, the
-// partial sums from the next 256-byte boundary (a binding offset every device accepts).
+// tile gives them), the fp16 copy of X, the partial sums and the fp16 weights, in one scratch, each
+// from a 256-byte boundary (a binding offset every device accepts).
 struct CoopmatPlan {
   uint32_t sk;
-  uint64_t x16_bytes, partial_bytes;
-  uint64_t partial_offset() const { return (x16_bytes + 255) / 256 * 256; }
-  uint64_t bytes() const { return partial_offset() + partial_bytes; }
+  uint64_t x16_bytes, partial_bytes, w16_bytes = 0;
+  static uint64_t aligned(uint64_t b) { return (b + 255) / 256 * 256; }
+  uint64_t partial_offset() const { return aligned(x16_bytes); }
+  uint64_t w16_offset() const { return aligned(partial_offset() + partial_bytes); }
+  uint64_t bytes() const { return w16_bytes ? w16_offset() + w16_bytes : partial_offset() + partial_bytes; }
 };
 
-CoopmatPlan coopmat_plan(const CoopmatTile& tile, uint32_t T, std::span<const ProductShape> groups) {
-  uint64_t tiles = 0, quads = 0, rows = 0;
+CoopmatPlan coopmat_plan(const CoopmatTile& tile, uint32_t T, std::span<const ProductShape> groups, uint32_t compute_units) {
+  uint64_t tiles = 0, quads = 0, rows = 0, w16 = 0;
   uint32_t min_k = UINT32_MAX;
+  bool quantized = true;
   for (const auto& g : groups) {
     tiles += uint64_t((g.rows + tile.br - 1) / tile.br) * ((T + tile.bt - 1) / tile.bt);
     quads += half_quads(g.cols);
     rows += g.rows;
+    w16 += uint64_t(g.rows) * g.cols * 2;
     min_k = std::min(min_k, g.cols);
+    quantized = quantized && block_quantized(g.type);
   }
-  uint32_t sk = tile.sk;
-  if (sk == 0) {
-    const uint64_t wanted = (k_split_workgroups + tiles - 1) / std::max<uint64_t>(tiles, 1);
-    sk = uint32_t(std::clamp<uint64_t>(std::min<uint64_t>(wanted, min_k / k_split_min_k), 1, k_split_max));
-  }
-  return {sk, std::max<uint64_t>(quads * T * 16, 16), sk > 1 ? uint64_t(sk) * T * rows * 4 : 0};
+  const uint32_t sk = tile.sk ? tile.sk : split_k(tiles, min_k, uint64_t(T) * rows, uint64_t(compute_units) * tile.resident);
+  const bool converts = quantized && T >= k_w16_min_tokens && w16 <= k_w16_max_bytes;
+  return {sk, std::max<uint64_t>(quads * T * 16, 16), sk > 1 ? uint64_t(sk) * T * rows * 4 : 0, converts ? w16 : 0};
 }
 
 // One product over a row range of its matrix: what one GroupPush describes.
@@ -185,11 +224,11 @@ void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, cons
   MatmulChoice choice = choose_matmul(info, T, opt.precision, forced ? forced : "");
   uint32_t max_k = 0;
   std::vector<ProductShape> shapes;
-  for (const auto& p : pieces) max_k = std::max(max_k, p.g->w->cols), shapes.push_back({p.row_count, p.g->w->cols});
+  for (const auto& p : pieces) max_k = std::max(max_k, p.g->w->cols), shapes.push_back({p.row_count, p.g->w->cols, p.g->w->type});
   const bool coopmat = choice.kernel == MatmulKernel::Coopmat;
-  const CoopmatPlan plan = coopmat ? coopmat_plan(choice.tile, T, shapes) : CoopmatPlan{1, 0, 0};
+  const CoopmatPlan plan = coopmat ? coopmat_plan(choice.tile, T, shapes, info.compute_units) : CoopmatPlan{1, 0, 0};
   choice.tile.sk = plan.sk;
-  const Launch l = launch(rec.device(), choice, first.w->type, T, max_k);
+  const Launch l = launch(rec.device(), choice, plan.w16_bytes ? gguf::GgmlType::F16 : first.w->type, T, max_k);
   // The weight binding spans the pieces' rows, starting at an aligned offset.
   const uint64_t align = info.min_storage_buffer_offset_alignment;
   uint64_t lo = UINT64_MAX, hi = 0;
@@ -216,7 +255,7 @@ void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, cons
   const uint32_t gx = (max_rows + l.rows_per_group - 1) / l.rows_per_group;
   const uint32_t gy = (T + l.tokens_per_group - 1) / l.tokens_per_group;
   const uint32_t n = uint32_t(pieces.size());
-  const vk::BufferRange weights{first.w->data.buffer, lo, hi - lo};
+  vk::BufferRange weights{first.w->data.buffer, lo, hi - lo};
   // X and Y are bound whole; offsets travel in the push block.
   const vk::BufferRange x{first.x.buffer}, y{first.y.buffer};
   const vk::Binding out = opt.accumulate ? vk::updates(y) : vk::writes(y);
@@ -238,6 +277,20 @@ void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, cons
   }
   matmul_half_inputs(rec, groups, T, {scratch.buffer}, offsets);
   const vk::BufferRange x16{scratch.buffer, 0, scratch.offset + plan.x16_bytes};
+  if (plan.w16_bytes) {
+    // The weights in fp16, each piece's rows after the last's; the product reads them as F16.
+    std::vector<MatrixRows> parts;
+    std::vector<uint32_t> w16_offsets;
+    uint64_t at = 0;
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      parts.push_back({pieces[i].g->w, pieces[i].row_begin, pieces[i].row_count});
+      w16_offsets.push_back(uint32_t((scratch.offset + plan.w16_offset() + at) / 16));
+      push.groups[i].w_offset = uint32_t(at);
+      at += uint64_t(pieces[i].row_count) * pieces[i].g->w->cols * 2;
+    }
+    weights = {scratch.buffer, scratch.offset + plan.w16_offset(), plan.w16_bytes};
+    matmul_half_weights(rec, parts, weights, w16_offsets);
+  }
   if (plan.sk == 1) {
     rec.dispatch(*l.pipeline, {vk::reads(weights), vk::reads(x16), out}, push, {gx, gy, n});
     return;
@@ -258,10 +311,19 @@ uint64_t matmul_scratch_bytes(const vk::DeviceInfo& device, Precision precision,
   for (uint32_t T = 1; T <= max_tokens; ++T) {
     const MatmulChoice choice = choose_matmul(device, T, precision, forced ? forced : "");
     if (choice.kernel != MatmulKernel::Coopmat) continue;
-    for (size_t i = 0; i < groups.size(); i += k_max_groups)  // dispatches of at most k_max_groups groups
-      most = std::max(most, coopmat_plan(choice.tile, T, groups.subspan(i, std::min<size_t>(k_max_groups, groups.size() - i))).bytes());
+    // Dispatches as matmul() forms them: at most k_max_groups consecutive groups of one type.
+    for (size_t i = 0, n = 0; i < groups.size(); i += n) {
+      for (n = 1; i + n < groups.size() && n < k_max_groups && groups[i + n].type == groups[i].type;) ++n;
+      most = std::max(most, coopmat_plan(choice.tile, T, groups.subspan(i, n), device.compute_units).bytes());
+    }
   }
   return most;
+}
+
+uint32_t matmul_k_splits(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision, std::span<const ProductShape> groups) {
+  const char* forced = std::getenv("RWKV_GPU_MATMUL");
+  const MatmulChoice choice = choose_matmul(device, n_tokens, precision, forced ? forced : "");
+  return choice.kernel == MatmulKernel::Coopmat ? coopmat_plan(choice.tile, n_tokens, groups, device.compute_units).sk : 1;
 }
 
 void matmul_half_inputs(vk::Recorder& rec, std::span<const MatmulGroup> groups, uint32_t n_tokens, const vk::BufferRange& out,
@@ -287,6 +349,48 @@ void matmul_half_inputs(vk::Recorder& rec, std::span<const MatmulGroup> groups, 
   // Offsets are from the buffer's start: bound from there (the hazards still end at `hi`).
   rec.dispatch(pipeline, {vk::reads({groups[0].x.buffer}), vk::writes({out.buffer, 0, hi})}, push,
                {uint32_t((most + 255) / 256), 1, uint32_t(groups.size())});
+}
+
+void matmul_half_weights(vk::Recorder& rec, std::span<const MatrixRows> parts, const vk::BufferRange& out,
+                         std::span<const uint32_t> offsets) {
+  if (parts.empty() || parts.size() > k_max_groups || offsets.size() != parts.size())
+    throw InvalidArgument("[matmul] 1 to 4 weight parts, one offset each");
+  const Matrix& first = *parts[0].w;
+  const uint64_t align = rec.device().info().min_storage_buffer_offset_alignment;
+  uint64_t lo = UINT64_MAX, hi = 0, most = 0;
+  for (const auto& part : parts) {
+    const Matrix& w = *part.w;
+    if (w.data.buffer != first.data.buffer || w.type != first.type || w.cols % 8 || part.row_begin + part.rows > w.rows)
+      throw InvalidArgument("[matmul] fp16 weights: parts of one buffer and type, k a multiple of 8, rows inside the matrix");
+    lo = std::min(lo, w.data.offset + part.row_begin * w.row_bytes());
+    hi = std::max(hi, w.data.offset + (part.row_begin + part.rows) * w.row_bytes());
+  }
+  lo = lo / align * align;
+  struct {
+    uint32_t n, pad[3];
+    uint32_t parts[k_max_groups][4];
+  } push{uint32_t(parts.size()), {}, {}};
+  uint64_t out_hi = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const Matrix& w = *parts[i].w;
+    const uint64_t quads = uint64_t(parts[i].rows) * w.cols / 8;
+    if (offsets[i] * 16ull < out.offset || (offsets[i] + quads) * 16 > out.offset + out.bytes())
+      throw InvalidArgument("[matmul] fp16 weights outside their buffer range");
+    push.parts[i][0] = parts[i].rows;
+    push.parts[i][1] = w.cols;
+    push.parts[i][2] = uint32_t(w.data.offset + parts[i].row_begin * w.row_bytes() - lo);
+    push.parts[i][3] = offsets[i];
+    out_hi = std::max<uint64_t>(out_hi, (offsets[i] + quads) * 16);
+    most = std::max(most, quads);
+  }
+  const ShaderId shader = weight_variant(k_matmul_w16_variants, first.type, "matmul");
+  const auto& pipeline = rec.device().pipeline({shader, 2, sizeof(push), {}});
+  // Workgroups of 256 quads: rows of at most 65,535 workgroups (every device's limit), in y beyond.
+  const uint64_t groups = (most + 255) / 256;
+  const uint32_t gx = uint32_t(std::min<uint64_t>(groups, 65535)), gy = uint32_t((groups + gx - 1) / gx);
+  // Offsets are from the buffer's start: bound from there (the hazards still end at `out_hi`).
+  rec.dispatch(pipeline, {vk::reads({first.data.buffer, lo, hi - lo}), vk::writes({out.buffer, 0, out_hi})}, push,
+               {gx, gy, uint32_t(parts.size())});
 }
 
 Precision parse_precision(const std::string& name) {

@@ -55,15 +55,30 @@ struct MatmulOptions {
 // (0 for the fp32 kernels), the kernel chosen as matmul() chooses it.
 struct ProductShape {
   uint32_t rows, cols;
+  gguf::GgmlType type = gguf::GgmlType::F16;  // block-quantized weights may take an fp16 copy
 };
 uint64_t matmul_scratch_bytes(const vk::DeviceInfo& device, Precision precision, uint32_t max_tokens,
                               std::span<const ProductShape> groups);
+// The k splits of the tensor-core kernel for one dispatch of these groups (1 where another kernel
+// runs): the tile's own, or the rule's in matmul.cpp. Exposed for its test.
+uint32_t matmul_k_splits(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision, std::span<const ProductShape> groups);
 
 // The first step of the tensor-core kernel (exposed for its test): the groups' X converted to fp16
 // with act_in and the 2^-x_shift scale applied (matmul_x16.comp), group g's rows of ceil(k / 8)
 // uvec4 (zeros past k) at uvec4 offset offsets[g] of `out`. At most 4 groups.
 void matmul_half_inputs(vk::Recorder& rec, std::span<const MatmulGroup> groups, uint32_t n_tokens, const vk::BufferRange& out,
                         std::span<const uint32_t> offsets);
+
+// The tensor-core kernel's fp16 weights where it converts them first (exposed for its test):
+// rows [row_begin, row_begin + rows) of each part's matrix in fp16 (matmul_w16.comp), 8 halves
+// per uvec4, row after row, at uvec4 offset offsets[i] of `out`. 1 to 4 parts of one type and one
+// weight buffer; k a multiple of 8.
+struct MatrixRows {
+  const Matrix* w;
+  uint32_t row_begin, rows;
+};
+void matmul_half_weights(vk::Recorder& rec, std::span<const MatrixRows> parts, const vk::BufferRange& out,
+                         std::span<const uint32_t> offsets);
 
 // The matmul.comp / matmul_coopmat.comp variants, and how a product of n tokens picks one.
 enum class MatmulKernel : uint32_t { Matvec, Batched, Tiled, Coopmat };
@@ -73,6 +88,9 @@ const char* kernel_name(MatmulKernel k);
 // across SK workgroups (0: as matmul.cpp's rule decides from the number of tiles).
 struct CoopmatTile {
   uint32_t br, bt, wr, wt, bk = 32, ks = 1, sk = 0;
+  // Workgroups of this tile one compute unit holds at once (registers, shared memory), as measured;
+  // 0 when unknown (a forced tile): the k-split rule then falls back to a workgroup count.
+  uint32_t resident = 0;
 };
 struct MatmulChoice {
   MatmulKernel kernel;

@@ -125,6 +125,14 @@ DeviceInfo query_device_info(const raii::PhysicalDevice& physical, uint32_t inde
   const auto coop = query_cooperative_matrix(physical);
   d.cooperative_matrix_shapes = coop.shapes;
   d.coopmat_f16 = coop.f16_16x16x16;
+  if (has_ext(VK_NV_SHADER_SM_BUILTINS_EXTENSION_NAME)) {
+    const auto sm = physical.getProperties2<PhysicalDeviceProperties2, PhysicalDeviceShaderSMBuiltinsPropertiesNV>();
+    d.compute_units = sm.get<PhysicalDeviceShaderSMBuiltinsPropertiesNV>().shaderSMCount;
+  } else if (has_ext(VK_AMD_SHADER_CORE_PROPERTIES_EXTENSION_NAME)) {
+    const auto amd = physical.getProperties2<PhysicalDeviceProperties2, PhysicalDeviceShaderCorePropertiesAMD>();
+    const auto& c = amd.get<PhysicalDeviceShaderCorePropertiesAMD>();
+    d.compute_units = c.shaderEngineCount * c.shaderArraysPerEngineCount * c.computeUnitsPerShaderArray;
+  }
 
   const auto memory = physical.getMemoryProperties();
   for (uint32_t i = 0; i < memory.memoryHeapCount; ++i)

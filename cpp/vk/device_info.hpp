@@ -38,6 +38,9 @@ struct DeviceInfo {
   bool cooperative_matrix_nv;
   std::vector<std::string> cooperative_matrix_shapes;  // of VK_KHR_cooperative_matrix
   bool coopmat_f16;  // the tensor-core matmul can run (vk/cooperative_matrix.hpp says what it needs)
+  // Streaming multiprocessors (VK_NV_shader_sm_builtins) or compute units (VK_AMD_shader_core_properties):
+  // how many workgroups run at once, for the matmul's k-split rule. 0 where the driver does not say.
+  uint32_t compute_units;
   uint64_t max_storage_buffer_range;
   uint64_t min_storage_buffer_offset_alignment;
   uint64_t max_buffer_size;

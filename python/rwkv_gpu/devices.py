@@ -41,6 +41,7 @@ class DeviceInfo:
     cooperative_matrix_nv: bool
     cooperative_matrix_shapes: tuple[str, ...]  # VK_KHR_cooperative_matrix: "f16 x f16 -> f32, 16x16x16, subgroup", ...
     tensor_cores: bool  # the cooperative-matrix matmul runs here (precision="fast" uses it)
+    compute_units: int  # SMs / CUs where the driver reports them (NVIDIA, AMD), else 0
     max_storage_buffer_range: int
     min_storage_buffer_offset_alignment: int
     max_buffer_size: int

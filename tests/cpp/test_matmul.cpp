@@ -163,4 +163,65 @@ TEST(MatmulHalfInputs, ConvertsActivatesScalesAndPads) {
   }
 }
 
+// The conversion of block-quantized weights to fp16 (the tensor-core kernel's first step for
+// products over many tokens) runs anywhere: rows of three parts of one buffer (one starting inside
+// its matrix), against the CPU dequantization rounded to fp16 (Eigen::half, round to nearest).
+TEST(MatmulHalfWeights, MatchesCpuDequantizationInFp16) {
+  const auto dev = vk::Device::open();
+  using gguf::GgmlType;
+  for (const auto type : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q4_K,
+                          GgmlType::Q5_K, GgmlType::Q6_K}) {
+    const uint32_t block = gguf::traits(type).block_elements, cols = 3 * block, rows = 7;
+    const uint64_t row_bytes = gguf::row_bytes(type, cols), bytes = row_bytes * rows;
+    std::mt19937 rng(uint32_t(type) + 11);
+    const auto blocks = test::random_blocks(type, 3 * rows * cols / block, rng);
+    auto wbuf = std::make_shared<vk::Buffer>(dev, 3 * bytes, vk::MemoryKind::Device);
+    vk::upload(dev, {wbuf}, blocks.data(), blocks.size());
+    const ops::Matrix w[] = {{{wbuf, 0, bytes}, type, rows, cols}, {{wbuf, bytes, bytes}, type, rows, cols},
+                             {{wbuf, 2 * bytes, bytes}, type, rows, cols}};
+    // Part 1 takes rows 2..6 of its matrix; the parts land out of order, after 3 unused uvec4s.
+    const ops::MatrixRows parts[] = {{&w[0], 0, rows}, {&w[1], 2, rows - 2}, {&w[2], 0, rows}};
+    const uint32_t q = cols / 8, offsets[] = {3, 3 + 2 * rows * q, 3 + rows * q};
+    auto out = std::make_shared<vk::Buffer>(dev, (3 + 3 * rows * q) * 16, vk::MemoryKind::Readback);
+    vk::Recorder rec(dev);
+    ops::matmul_half_weights(rec, parts, {out, 48, 3 * rows * q * 16}, offsets);
+    rec.submit().wait();
+    const auto* halves = reinterpret_cast<const Eigen::half*>(out->mapped());
+    for (int p = 0; p < 3; ++p) {
+      std::vector<float> wf(uint64_t(rows) * cols);
+      gguf::dequantize(type, {blocks.data() + p * bytes, bytes}, wf);
+      for (uint32_t r = 0; r < parts[p].rows; ++r)
+        for (uint32_t i = 0; i < cols; ++i) {
+          const float want = float(Eigen::half(wf[(parts[p].row_begin + r) * cols + i]));
+          ASSERT_EQ(float(halves[offsets[p] * 8 + r * cols + i]), want)
+              << gguf::type_name(type) << " part " << p << " row " << r << " col " << i;
+        }
+    }
+  }
+}
+
+// The k-split rule, where the compute units are known (the H200's 132 SMs, 2 resident 128x128
+// workgroups): the splits its model of waves gives for the 2.9B products, worked out by hand
+// (docs in ops/matmul.cpp); without the count, enough splits for 256 workgroups.
+TEST(MatmulChoice, KSplitsFromWaves) {
+  vk::DeviceInfo d = fake_device(true);
+  const auto splits = [&](uint32_t T, std::vector<ops::ProductShape> g) {
+    return ops::matmul_k_splits(d, T, ops::Precision::Fast, g);
+  };
+  const ops::ProductShape rkv{2560, 2560}, key{10240, 2560}, value{2560, 10240};
+  d.compute_units = 132;
+  // 512 tokens: r/k/v 240 tiles fill one wave of 264; key 320 tiles: 2 splits give 3 waves of half
+  // the k (3840 units against 5120); value 80 tiles: 3 splits make 240 (one wave of a third).
+  EXPECT_EQ(splits(512, {rkv, rkv, rkv}), 1u);
+  EXPECT_EQ(splits(512, {key}), 2u);
+  EXPECT_EQ(splits(512, {value}), 3u);
+  EXPECT_EQ(splits(164, {rkv, rkv, rkv}), 2u);
+  EXPECT_EQ(splits(164, {value}), 6u);
+  EXPECT_EQ(splits(4096, {key}), 1u);
+  EXPECT_EQ(splits(4096, {value}), 2u);
+  d.compute_units = 0;
+  EXPECT_EQ(splits(512, {value}), 4u);  // 80 tiles: ceil(256 / 80)
+  EXPECT_EQ(splits(512, {key}), 1u);    // 320 tiles already
+}
+
 }  // namespace rwkv
