@@ -20,7 +20,7 @@ void SamplingParams::validate() const {
 
 ops::SampleRow SamplingParams::row(uint32_t slot, uint32_t counter) const {
   return {0, slot, temperature, top_p, top_k, presence_penalty, frequency_penalty, penalty_decay,
-          uint32_t(seed), uint32_t(seed >> 32), counter,
+          uint32_t(seed.value_or(0)), uint32_t(seed.value_or(0) >> 32), counter,
           (presence_penalty != 0.0f || frequency_penalty != 0.0f) ? 1u : 0u};
 }
 

@@ -2,6 +2,7 @@
 // penalty memory (decayed counts of generated tokens) per state slot.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -11,16 +12,20 @@
 namespace rwkv::runtime {
 
 // As in the official RWKV pipeline (rwkv.utils.PIPELINE_ARGS): penalties on the logits of tokens
-// generated before (presence once, frequency per decayed occurrence), softmax, top-p, top-k, then
-// probabilities to the power 1 / temperature. temperature 0 is greedy.
+// generated before (presence once, frequency per decayed occurrence; tokens that are only
+// whitespace or digits do not count), softmax, top-p, top-k, then probabilities to the power
+// 1 / temperature. temperature 0 is greedy. The defaults are the pipeline's, penalties off: the
+// one definition of them (Python's SamplingParams is this struct).
 struct SamplingParams {
   float temperature = 1.0f;
-  float top_p = 1.0f;  // 1: off
-  uint32_t top_k = 0;  // 0: off
+  float top_p = 0.85f;  // 1: off
+  uint32_t top_k = 0;   // 0: off
   float presence_penalty = 0.0f;
   float frequency_penalty = 0.0f;
   float penalty_decay = 0.996f;  // each step multiplies past occurrences by this
-  uint64_t seed = 0;
+  // The sequence's random stream: the same seed, prompt and settings draw the same tokens, alone or
+  // in a batch. Unset: the scheduler draws one at submission.
+  std::optional<uint64_t> seed;
 
   void validate() const;  // InvalidArgument naming the bad field
   // The shader's row for draw number `counter` of a sequence on penalty slot `slot`.

@@ -1,9 +1,20 @@
 #include "runtime/scheduler.hpp"
 
 #include <algorithm>
+#include <random>
 #include <string>
 
 namespace rwkv::runtime {
+
+const char* finish_name(Finish f) {
+  switch (f) {
+    case Finish::Stop: return "stop";
+    case Finish::Length: return "length";
+    case Finish::Cancelled: return "cancelled";
+    case Finish::None: break;
+  }
+  return nullptr;
+}
 
 Scheduler::Scheduler(std::shared_ptr<Model> model, uint32_t max_batch)
     : model_(std::move(model)),
@@ -21,6 +32,11 @@ uint64_t Scheduler::submit(Request request) {
   for (uint32_t t : request.prompt)
     if (t >= V) throw InvalidArgument("[generate] prompt token " + std::to_string(t) + " is out of range for a vocabulary of " + std::to_string(V));
   request.sampling.validate();
+  for (uint32_t t : request.stop_tokens)
+    if (t >= V) throw InvalidArgument("[generate] stop token " + std::to_string(t) + " is out of range for a vocabulary of " + std::to_string(V));
+  const bool stop_strings = std::any_of(request.stop.begin(), request.stop.end(), [](const auto& s) { return !s.empty(); });
+  if (stop_strings && !model_->tokenizer()) throw InvalidArgument("[generate] stop strings need a model with a tokenizer");
+  if (!request.sampling.seed) request.sampling.seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
   if (request.state && (request.state->model_fingerprint() != model_->info().fingerprint ||
                         request.state->device().get() != model_->device().get()))
     throw InvalidArgument("[generate] the state belongs to another model");
@@ -42,6 +58,7 @@ void Scheduler::cancel(uint64_t id) {
 
 void Scheduler::admit(Slot& slot, uint32_t index, uint64_t id, Request request) {
   slot = Slot{Phase::Prefill, id, std::move(request)};
+  slot.text = TextStream(model_->tokenizer(), slot.request.stop);
   if (slot.request.state)
     state_->copy_slot(*slot.request.state, 0, index);
   else
@@ -52,14 +69,14 @@ void Scheduler::admit(Slot& slot, uint32_t index, uint64_t id, Request request) 
 
 void Scheduler::release(Slot& slot, uint32_t index, std::vector<Event>& events, bool hand_back) {
   if (hand_back && slot.request.state) slot.request.state->copy_slot(*state_, index, 0);
-  events.push_back({slot.id, -1, slot.finish, {}});
+  events.push_back({slot.id, -1, slot.text.flush(), slot.finish, {}});
   slot = Slot{};
   --running_;
 }
 
 std::vector<Event> Scheduler::step() {
   std::vector<Event> events;
-  for (uint64_t id : cancelled_) events.push_back({id, -1, Finish::Cancelled, {}});
+  for (uint64_t id : cancelled_) events.push_back({id, -1, {}, Finish::Cancelled, {}});
   cancelled_.clear();
   // Requests cancelled or finished while their last token is still to run.
   for (uint32_t i = 0; i < slots_.size(); ++i) {
@@ -135,20 +152,26 @@ std::vector<Event> Scheduler::step() {
       }
       s.phase = Phase::Decode;
     }
-    Event e{s.id, drawn[d], Finish::None, {}};
+    Event e{s.id, drawn[d], {}, Finish::None, {}};
     if (keep_logits && s.request.keep_logits) e.logits.assign(logits.begin() + d * V, logits.begin() + (d + 1) * V);
     ++d;
     s.last = uint32_t(e.token);
     ++s.drawn;
     const auto& stops = s.request.stop_tokens;
-    if (std::find(stops.begin(), stops.end(), s.last) != stops.end())
-      s.finish = Finish::StopToken;
-    else if (s.drawn >= s.request.max_tokens)
-      s.finish = Finish::Length;
+    if (std::find(stops.begin(), stops.end(), s.last) != stops.end()) {
+      s.finish = Finish::Stop;
+    } else {
+      e.text = s.text.push(s.last);
+      if (s.text.stopped())
+        s.finish = Finish::Stop;
+      else if (s.drawn >= s.request.max_tokens)
+        s.finish = Finish::Length;
+    }
     // Without a state to hand back, a finished sequence leaves now; with one, it runs its last
     // token in the next step first.
     if (s.finish != Finish::None && !s.request.state) {
       e.finish = s.finish;
+      e.text += s.text.flush();
       events.push_back(std::move(e));
       s = Slot{};
       --running_;

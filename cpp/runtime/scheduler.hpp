@@ -7,19 +7,30 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "runtime/model.hpp"
+#include "runtime/text_stream.hpp"
 
 namespace rwkv::runtime {
 
-enum class Finish { None, Length, StopToken, Cancelled };
+// Why a request ended, one vocabulary end to end (OpenAI's names): a stop token or a stop string
+// (Stop), max_tokens (Length), or cancel() (Cancelled).
+enum class Finish { None, Stop, Length, Cancelled };
+const char* finish_name(Finish f);  // "stop", "length", "cancelled"; nullptr for None
 
+// One generation request. Every default here is the engine's (Python reads them from here).
 struct Request {
   std::vector<uint32_t> prompt;  // at least one token
   SamplingParams sampling;
   uint32_t max_tokens = 256;
-  std::vector<uint32_t> stop_tokens;  // drawing one ends the request (the token is reported)
+  // Drawing one of these ends the request (the token is reported, its text is not): by default
+  // token 0, the World vocabulary's end of document.
+  std::vector<uint32_t> stop_tokens = {0};
+  // Strings that end the request once the text contains one (also across tokens); the text ends
+  // before it. Needs the model's tokenizer.
+  std::vector<std::string> stop;
   // Optional: the sequence starts from slot 0 of this state and, when it finishes, the state gets
   // the result: the prompt and every generated token consumed (unchanged if the request is
   // cancelled before its prompt has run).
@@ -30,6 +41,9 @@ struct Request {
 struct Event {
   uint64_t id;
   int64_t token;  // -1 for an event that only finishes the request
+  // The text this event adds (UTF-8, whole characters, never part of a stop string; empty without
+  // a tokenizer): the token's, and at the finish whatever was held back.
+  std::string text;
   Finish finish;  // None while the request goes on
   std::vector<float> logits;  // [V] with keep_logits
 };
@@ -38,6 +52,7 @@ class Scheduler {
  public:
   Scheduler(std::shared_ptr<Model> model, uint32_t max_batch);
 
+  // Checks the request (InvalidArgument naming what is wrong), draws its seed if unset, queues it.
   uint64_t submit(Request request);
   // Ends a request at the next step (reported with Finish::Cancelled); unknown ids are ignored.
   void cancel(uint64_t id);
@@ -59,6 +74,7 @@ class Scheduler {
     uint32_t drawn = 0;       // tokens generated so far
     uint32_t last = 0;        // the last drawn token, not run yet
     Finish finish = Finish::None;
+    TextStream text;
   };
   void admit(Slot& slot, uint32_t index, uint64_t id, Request request);
   // Frees a slot and reports the request finished; `hand_back` copies the slot into the request's

@@ -14,7 +14,8 @@ from .errors import *  # noqa: F403  (the exception classes, listed in errors.__
 from .gguf_file import GGUFFile, TensorInfo, dequantize
 from . import similarity, workloads
 from .cache import CacheStats, EmbeddingCache
-from .generation import Batcher, Generation, GenerationStream, Request, Sampling
+from .generation import DEFAULT_MAX_TOKENS, FINISH_REASONS, Batcher, Generation, GenerationStream, Request, SamplingParams
+from ._core import DEFAULT_STOP_TOKENS
 from .model import Model, State
 from .similarity import cosine_similarity, similarity_matrix, top_k
 from .tokenizer import StreamDecoder, Tokenizer, world_vocab_path
@@ -59,7 +60,10 @@ __all__ = [
     "GenerationStream",
     "Batcher",
     "Request",
-    "Sampling",
+    "SamplingParams",
+    "DEFAULT_MAX_TOKENS",
+    "DEFAULT_STOP_TOKENS",
+    "FINISH_REASONS",
     "EmbeddingCache",
     "CacheStats",
     "cosine_similarity",

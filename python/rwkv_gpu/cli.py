@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from . import Error, GGUFError, GGUFFile, __version__, devices
-from .generation import DEFAULT_MAX_TOKENS, Sampling
+from .generation import DEFAULT_MAX_TOKENS, SamplingParams
 
 
 def _model_path(arg: str | None) -> str:
@@ -114,11 +114,11 @@ def _print_gguf(f: GGUFFile) -> None:
 
 
 def _sampling_args(p: argparse.ArgumentParser) -> None:
-    d = Sampling()  # the Python API's defaults, so both give the same text for the same seed
+    d = SamplingParams()  # the engine's defaults, as the Python API's: the same text for the same seed
     p.add_argument("-n", "--max-tokens", type=int, default=DEFAULT_MAX_TOKENS,
                    help=f"tokens to generate at most (default {DEFAULT_MAX_TOKENS})")
-    p.add_argument("--temperature", type=float, default=d.temperature, help=f"0 is greedy (default {d.temperature})")
-    p.add_argument("--top-p", type=float, default=d.top_p, help=f"default {d.top_p}")
+    p.add_argument("--temperature", type=float, default=d.temperature, help=f"0 is greedy (default {d.temperature:g})")
+    p.add_argument("--top-p", type=float, default=d.top_p, help=f"default {d.top_p:g}")
     p.add_argument("--top-k", type=int, default=d.top_k, help="0: off (default)")
     p.add_argument("--presence-penalty", type=float, default=d.presence_penalty)
     p.add_argument("--frequency-penalty", type=float, default=d.frequency_penalty)

@@ -141,7 +141,7 @@ class _Writer:
             self.write(pending[:cut])
             pending = pending[cut:]
         result = stream.result
-        if result.finish_reason in ("stop", "eos"):
+        if result.finish_reason == "stop":
             pending = pending.rstrip()
             cut = len(pending)
         else:
@@ -188,7 +188,10 @@ def _continue_from(w: _Writer, model, state, prompt: str, reread_s: float, **sam
     """Streams a generation from a copy of ``state`` (the document is not read again); returns its
     seconds."""
     g, left_out = w.stream(prompt, model.generate(prompt, state=state.clone(), stream=True, **sampling))
-    ended = {"stop": "the end of the line", "eos": "the end-of-document token",
+    from . import DEFAULT_STOP_TOKENS
+
+    end_of_document = g.finish_reason == "stop" and g.tokens and g.tokens[-1] in DEFAULT_STOP_TOKENS
+    ended = {"stop": "the end-of-document token" if end_of_document else "the end of the line",
              "length": f"max_tokens, cut at the last full stop ({left_out} characters left out)",
              }.get(g.finish_reason, g.finish_reason)
     w.block(f"{len(g.tokens)} tokens, ended at {ended}. Prompt ({g.prompt_tokens} tokens) and first token "

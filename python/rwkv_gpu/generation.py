@@ -8,7 +8,8 @@ token ids come back. ``Model.generate`` / ``generate_batch`` / ``batcher`` are t
 from __future__ import annotations
 
 import asyncio
-import secrets
+import copy
+import numbers
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -16,11 +17,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _repr
+from . import _core, _repr
 
 
-FINISH_REASONS = ("length", "stop", "eos", "cancelled")
-DEFAULT_MAX_TOKENS = 256  # of generate, generate_batch, Batcher.submit and the command line
+# The engine's definitions (runtime/scheduler.hpp, runtime/sampler.hpp): Python only re-exports them.
+FINISH_REASONS = _core.FINISH_REASONS  # "stop", "length", "cancelled"
+DEFAULT_MAX_TOKENS = _core.DEFAULT_MAX_TOKENS  # of generate, generate_batch, Batcher.submit and the command line
+SamplingParams = _core.SamplingParams
+SAMPLING_FIELDS = tuple(k for k, v in vars(SamplingParams).items() if isinstance(v, property))
 
 
 @dataclass(repr=False)
@@ -30,8 +34,8 @@ class Generation:
     Attributes:
         text: the generated text, cut before the first stop string (if one was hit).
         tokens: every generated token id (including those of a stop string or a stop token).
-        finish_reason: ``"length"`` (max_tokens), ``"stop"`` (a stop string), ``"eos"`` (a stop
-            token, by default token 0, the end of a document) or ``"cancelled"``.
+        finish_reason: ``"stop"`` (a stop string, or a stop token: by default token 0, the end of a
+            document), ``"length"`` (max_tokens) or ``"cancelled"``; OpenAI's names.
         prompt_tokens: the prompt's length in tokens.
         logits: float32 ``[len(tokens), vocab]``, the logits each token was drawn from (before
             penalties), with ``return_logits=True``; else None.
@@ -52,82 +56,33 @@ class Generation:
                 f"logits={_repr.array(self.logits)}, timings={_repr.numbers(self.timings)})")
 
 
-@dataclass
-class Sampling:
-    """Sampling settings, as in the official RWKV pipeline (``rwkv.utils.PIPELINE_ARGS``).
-
-    Past generated tokens lower their logits by ``presence_penalty + count * frequency_penalty``
-    (count: occurrences, each step multiplied by ``penalty_decay``; tokens that are only
-    whitespace or digits do not count); then softmax, the top-p cutoff, top-k, and probabilities
-    raised to ``1 / temperature``. ``temperature=0`` is greedy decoding.
-    """
-
-    temperature: float = 1.0
-    top_p: float = 0.85
-    top_k: int = 0
-    presence_penalty: float = 0.0
-    frequency_penalty: float = 0.0
-    penalty_decay: float = 0.996
-    seed: int | None = None
-
-    def check(self) -> None:
-        """What the engine cannot be handed at all (it checks the ranges of the rest itself)."""
-        if int(self.top_k) != self.top_k or self.top_k < 0:
-            raise ValueError(f"top_k must be an integer >= 0, not {self.top_k}")
-        if self.seed is not None and not 0 <= int(self.seed) < 2**64:
-            raise ValueError("seed must be an integer in [0, 2**64)")
-
-
-class _Text:
-    """Token ids to text pieces: never splits a UTF-8 character, holds back a possible stop string
-    until it is known whether it completes."""
-
-    def __init__(self, tokenizer, stop: Sequence[str]):
-        self._dec = tokenizer.stream_decoder() if tokenizer is not None else None
-        self._stop = [s for s in stop if s]
-        self._pending = ""
-        self.text = ""
-        self.stopped = False
-
-    def push(self, token: int) -> str:
-        if self._dec is None or self.stopped:
-            return ""
-        self._pending += self._dec.push(token)
-        return self._emit(final=False)
-
-    def flush(self) -> str:
-        if self._dec is None or self.stopped:
-            return ""
-        self._pending += self._dec.flush()
-        return self._emit(final=True)
-
-    def _emit(self, final: bool) -> str:
-        hits = [i for i in (self._pending.find(s) for s in self._stop) if i >= 0]
-        if hits:
-            piece, self._pending, self.stopped = self._pending[: min(hits)], "", True
-        elif final:
-            piece, self._pending = self._pending, ""
-        else:  # keep the longest end of the text that starts some stop string
-            keep = max((k for s in self._stop for k in range(1, min(len(s), len(self._pending)) + 1)
-                        if self._pending.endswith(s[:k])), default=0)
-            cut = len(self._pending) - keep
-            piece, self._pending = self._pending[:cut], self._pending[cut:]
-        self.text += piece
-        return piece
+def sampling_params(sampling: SamplingParams | None, overrides: dict) -> SamplingParams:
+    """``sampling`` (or the defaults) with the keyword arguments ``overrides`` set: any field of
+    ``SamplingParams``. TypeError for another name or a value of the wrong type, ValueError for a
+    number out of a field's range (the engine checks the rest at submission)."""
+    params = copy.copy(sampling) if sampling is not None else SamplingParams()
+    for name, value in overrides.items():
+        if name not in SAMPLING_FIELDS:
+            raise TypeError(f"unexpected keyword argument {name!r} (sampling settings: {', '.join(SAMPLING_FIELDS)})")
+        try:
+            setattr(params, name, value)
+        except TypeError:
+            if isinstance(value, numbers.Real) and not isinstance(value, bool):
+                raise ValueError(f"{name}={value!r} is out of range") from None
+            raise TypeError(f"{name} must be a number, not {value!r}") from None
+    return params
 
 
 class Request:
     """One sequence in a ``Batcher``: its tokens and text so far, and the result when done."""
 
-    def __init__(self, batcher: Batcher, core_id: int, prompt_tokens: int, stop: Sequence[str],
-                 stop_tokens: Sequence[int], return_logits: bool):
+    def __init__(self, batcher: Batcher, core_id: int, prompt_tokens: int, return_logits: bool):
         self._batcher = batcher
         self.id = core_id
         self.prompt_tokens = prompt_tokens
         self.tokens: list[int] = []
+        self.text = ""
         self._logits: list[np.ndarray] | None = [] if return_logits else None
-        self._text = _Text(batcher.model.tokenizer, stop)
-        self._stop_tokens = set(stop_tokens)
         self.finish_reason: str | None = None
         self._t_submit = time.perf_counter()
         self._t_first: float | None = None
@@ -141,34 +96,23 @@ class Request:
         return (f"Request(id={self.id}, {self.finish_reason or 'running'}, prompt_tokens={self.prompt_tokens}, "
                 f"tokens={len(self.tokens)}, text={_repr.text(self.text)})")
 
-    @property
-    def text(self) -> str:
-        return self._text.text
-
     def cancel(self) -> None:
         """Ends the request at the next step (finish_reason "cancelled")."""
         self._batcher._cancel(self)
 
-    def _on_event(self, token: int, finish: str | None, logits) -> str:
-        piece = ""
+    def _on_event(self, token: int, text: str, finish: str | None, logits) -> None:
+        # The engine's event: the token, the text it adds (decoded, stop strings held back and
+        # cut), the finish reason.
         if token >= 0:
             if self._t_first is None:
                 self._t_first = time.perf_counter()
             self.tokens.append(token)
             if self._logits is not None and logits is not None:
                 self._logits.append(logits)
-            if token not in self._stop_tokens:
-                piece = self._text.push(token)
-                if self._text.stopped:
-                    self._batcher._core.cancel(self.id)
+        self.text += text
         if finish is not None:
-            piece += self._text.flush()
             self._t_done = time.perf_counter()
-            if self._text.stopped:
-                self.finish_reason = "stop"
-            else:
-                self.finish_reason = {"length": "length", "stop_token": "eos", "cancelled": "cancelled"}[finish]
-        return piece
+            self.finish_reason = finish
 
     @property
     def result(self) -> Generation:
@@ -231,28 +175,22 @@ class Batcher:
         return self._core.idle
 
     def submit(self, prompt: str | bytes | Sequence[int], max_tokens: int = DEFAULT_MAX_TOKENS, *,
-               temperature: float = 1.0, top_p: float = 0.85, top_k: int = 0, presence_penalty: float = 0.0, frequency_penalty: float = 0.0,
-               penalty_decay: float = 0.996, seed: int | None = None, stop: str | Sequence[str] | None = None,
-               stop_tokens: Sequence[int] | None = None, state=None, return_logits: bool = False) -> Request:
+               sampling: SamplingParams | None = None, stop: str | Sequence[str] | None = None,
+               stop_tokens: Sequence[int] | None = None, state=None, return_logits: bool = False,
+               **sampling_fields) -> Request:
         """Queues a request; see ``Model.generate`` for the arguments. Returns its ``Request``."""
-        sampling = Sampling(temperature, top_p, top_k, presence_penalty, frequency_penalty, penalty_decay, seed)
-        sampling.check()
+        params = sampling_params(sampling, sampling_fields)
         if int(max_tokens) != max_tokens or not 0 <= max_tokens < 2**32:
             raise ValueError(f"max_tokens must be an integer in [0, 2**32), not {max_tokens}")
         stop = [stop] if isinstance(stop, str) else list(stop or [])
         if not all(isinstance(s, str) for s in stop):
             raise TypeError(f"stop must be a str or a list of str, not {stop!r}")
-        if stop and self.model.tokenizer is None:
-            raise ValueError("stop strings need a model with a tokenizer")
-        stop_tokens = [0] if stop_tokens is None else [int(t) for t in stop_tokens]
+        stop_tokens = None if stop_tokens is None else [int(t) for t in stop_tokens]
         ids = self.model._tokens(prompt)
-        seed = secrets.randbits(64) if seed is None else int(seed)
         core_state = None if state is None else self.model._check_state(state)._core
         with self._lock:
-            core_id = self._core.submit(ids.tolist(), float(temperature), float(top_p), int(top_k),
-                                        float(presence_penalty), float(frequency_penalty), float(penalty_decay), seed,
-                                        int(max_tokens), stop_tokens, core_state, return_logits)
-            req = Request(self, core_id, len(ids), stop, stop_tokens, return_logits)
+            core_id = self._core.submit(ids.tolist(), params, int(max_tokens), stop, stop_tokens, core_state, return_logits)
+            req = Request(self, core_id, len(ids), return_logits)
             self._requests[core_id] = req
         return req
 
@@ -267,9 +205,10 @@ class Batcher:
         with self._lock:
             events = self._core.step()
         out = []
-        for core_id, token, finish, logits in events:
+        for core_id, token, text, finish, logits in events:
             req = self._requests[core_id]
-            out.append((req, req._on_event(token, finish, logits)))
+            req._on_event(token, text, finish, logits)
+            out.append((req, text))
             if req.done:
                 del self._requests[core_id]
         return out

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from . import _core
-from .generation import DEFAULT_MAX_TOKENS, Batcher, Generation, GenerationStream, per_sequence
+from .generation import DEFAULT_MAX_TOKENS, Batcher, Generation, GenerationStream, SamplingParams, per_sequence
 from .tokenizer import Tokenizer
 
 POOLINGS = ("last", "mean", "state")
@@ -367,10 +367,9 @@ class Model:
     # ---- generation ---------------------------------------------------------------------------
 
     def generate(self, prompt: str | bytes | Sequence[int], max_tokens: int = DEFAULT_MAX_TOKENS, *,
-                 temperature: float = 1.0, top_p: float = 0.85, top_k: int = 0, presence_penalty: float = 0.0, frequency_penalty: float = 0.0,
-                 penalty_decay: float = 0.996, seed: int | None = None, stop: str | Sequence[str] | None = None,
+                 sampling: SamplingParams | None = None, stop: str | Sequence[str] | None = None,
                  stop_tokens: Sequence[int] | None = None, state: State | None = None, stream: bool = False,
-                 return_logits: bool = False) -> Generation | GenerationStream:
+                 return_logits: bool = False, **sampling_fields) -> Generation | GenerationStream:
         """Generates text after ``prompt``, sampling on the GPU.
 
         Example::
@@ -379,31 +378,34 @@ class Model:
             print(out.text, out.finish_reason)
             for piece in model.generate("Once upon a time", stream=True, seed=1):
                 print(piece, end="", flush=True)
+            params = rwkv_gpu.SamplingParams(temperature=0.7, top_p=0.9)
+            out = model.generate("Hello", sampling=params, seed=3)
 
         Args:
             prompt: text or token ids (at least one token).
             max_tokens: how many tokens to generate at most.
-            temperature, top_p, top_k, presence_penalty, frequency_penalty, penalty_decay: the
-                sampler (``rwkv_gpu.Sampling`` explains each; the defaults are the official RWKV
-                pipeline's, penalties off). ``temperature=0`` is greedy.
-            seed: the random stream of this sequence (None: a random seed). The same seed, prompt
-                and settings give the same tokens, alone or in a batch.
+            sampling: a ``SamplingParams`` (default: ``SamplingParams()``, the official RWKV
+                pipeline's settings, penalties off).
+            temperature, top_p, top_k, presence_penalty, frequency_penalty, penalty_decay, seed:
+                keywords that set these fields of ``sampling`` (``SamplingParams`` explains each).
+                ``temperature=0`` is greedy; ``seed`` None (default) draws a random one. The same
+                seed, prompt and settings give the same tokens, alone or in a batch.
             stop: strings that end the generation; the text stops before the first one (found even
                 when it spans tokens).
-            stop_tokens: token ids that end it (default ``[0]``, the end-of-document token).
+            stop_tokens: token ids that end it (default ``rwkv_gpu.DEFAULT_STOP_TOKENS``: token 0,
+                the end of a document).
             state: start from this state instead of a fresh one; it is advanced in place and ends
                 holding the prompt and every generated token (ready for the next turn of a chat).
             stream: return a ``GenerationStream``: iterate for text pieces as they come.
             return_logits: also return the logits of every drawn token (``Generation.logits``).
 
         Returns:
-            ``Generation`` (text, tokens, finish_reason, timings), or a ``GenerationStream``.
+            ``Generation`` (text, tokens, finish_reason: ``"stop"``, ``"length"`` or
+            ``"cancelled"``, timings), or a ``GenerationStream``.
         """
         batcher = Batcher(self, 1)
-        req = batcher.submit(prompt, max_tokens, temperature=temperature, top_p=top_p, top_k=top_k,
-                             presence_penalty=presence_penalty, frequency_penalty=frequency_penalty,
-                             penalty_decay=penalty_decay, seed=seed, stop=stop, stop_tokens=stop_tokens, state=state,
-                             return_logits=return_logits)
+        req = batcher.submit(prompt, max_tokens, sampling=sampling, stop=stop, stop_tokens=stop_tokens, state=state,
+                             return_logits=return_logits, **sampling_fields)
         result = GenerationStream(batcher, req)
         if stream:
             return result
@@ -412,27 +414,27 @@ class Model:
         return result.result
 
     def generate_batch(self, prompts: Sequence[str | bytes | Sequence[int]], max_tokens: int = DEFAULT_MAX_TOKENS, *,
-                       temperature=1.0, top_p=0.85, top_k=0, presence_penalty=0.0, frequency_penalty=0.0,
-                       penalty_decay=0.996, seed=None, stop=None, stop_tokens=None, max_batch: int = 64,
-                       progress: bool = False) -> list[Generation]:
+                       sampling: SamplingParams | None = None, stop=None, stop_tokens=None, max_batch: int = 64,
+                       progress: bool = False, **sampling_fields) -> list[Generation]:
         """Generates for many prompts at once (continuous batching; see ``batcher``).
 
-        Every sampling argument is a value for all prompts or a list with one per prompt; a single
-        int ``seed`` gives prompt i the seed ``seed + i``. Each result equals what ``generate``
-        returns for that prompt with the same settings and seed. Returns the ``Generation``s in
-        prompt order.
+        ``max_tokens`` and every sampling keyword (as in ``generate``) is a value for all prompts or
+        a list with one per prompt; a single int ``seed`` gives prompt i the seed ``seed + i``.
+        ``stop`` is a string or list of strings for all prompts, or one list per prompt. Each
+        result equals what ``generate`` returns for that prompt with the same settings and seed.
+        Returns the ``Generation``s in prompt order.
         """
         n = len(prompts)
         if n == 0:
             return []
+        seed = sampling_fields.get("seed")
         if isinstance(seed, (int, np.integer)):
-            seed = [int(seed) + i for i in range(n)]
-        args = {k: per_sequence(k, v, n) for k, v in dict(
-            max_tokens=max_tokens, temperature=temperature, top_p=top_p, top_k=top_k, presence_penalty=presence_penalty,
-            frequency_penalty=frequency_penalty, penalty_decay=penalty_decay, seed=seed).items()}
+            sampling_fields["seed"] = [int(seed) + i for i in range(n)]
+        args = {k: per_sequence(k, v, n) for k, v in dict(max_tokens=max_tokens, **sampling_fields).items()}
         stops = stop if isinstance(stop, list) and stop and isinstance(stop[0], (list, tuple)) else [stop] * n
         batcher = Batcher(self, min(max_batch, n, self.chunk_tokens))
-        reqs = [batcher.submit(p, stop=stops[i], stop_tokens=stop_tokens, **{k: v[i] for k, v in args.items()})
+        reqs = [batcher.submit(p, sampling=sampling, stop=stops[i], stop_tokens=stop_tokens,
+                               **{k: v[i] for k, v in args.items()})
                 for i, p in enumerate(prompts)]
         bar = None
         if progress:

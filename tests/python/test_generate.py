@@ -168,7 +168,7 @@ def test_stop_token(world_model):
     token = full.tokens[10]
     first = full.tokens.index(token)
     out = m.generate("Stop token", 30, temperature=0, stop_tokens=[token])
-    assert out.finish_reason == "eos" and out.tokens == full.tokens[:first + 1]
+    assert out.finish_reason == "stop" and out.tokens == full.tokens[:first + 1]
     assert out.text == m.tokenizer.decode(full.tokens[:first])
 
 
@@ -182,18 +182,29 @@ def test_stream_never_splits_a_character(world_model):
     assert result.text == data.decode("utf-8", errors="replace")
 
 
-def test_text_layer_on_split_characters(world_model):
-    """Byte tokens of multi-byte characters arrive one at a time: no piece holds a broken one."""
-    from rwkv_gpu.generation import _Text
-
+def test_engine_events_carry_the_text_and_the_stop(world_model):
+    """The engine's scheduler decodes and cuts the text itself: a stop string spanning tokens ends
+    the request with finish "stop" in the same step, and the events' text is the generated text
+    up to it (one call into the engine per step, nothing decoded in Python)."""
     m = world_model
-    text = "na\u00efve \u4e2d\u6587 \U0001f600 end"
-    tokens = [b + 1 for b in text.encode()]  # World ids 1..256 are the single bytes
-    assert m.tokenizer.decode(tokens) == text
-    t = _Text(m.tokenizer, ["\U0001f600 e"])
-    pieces = [t.push(x) for x in tokens] + [t.flush()]
-    assert "".join(pieces) == text[:text.index("\U0001f600")]
-    assert all("\ufffd" not in p for p in pieces) and t.stopped
+    full = m.generate("Stop here", 60, temperature=0, stop_tokens=[])
+    ends = np.cumsum([len(m.tokenizer.decode_bytes([t])) for t in full.tokens])
+    k = next(k for k in range(5, len(ends) - 3) if ends[k + 1] - ends[k] >= 2 and ends[k] - ends[k - 1] >= 1)
+    raw = m.tokenizer.decode_bytes(full.tokens)
+    stop = raw[ends[k] - 1:ends[k] + 2].decode("utf-8", errors="ignore")  # starts in token k, ends in k + 1
+    assert len(stop) >= 2 and stop in full.text
+    core = rwkv_gpu._core.Scheduler(m._core, 1)
+    rid = core.submit(m.tokenizer.encode("Stop here"), rwkv_gpu.SamplingParams(temperature=0), 60, [stop], [])
+    text, finish, tokens = "", None, []
+    while finish is None:
+        for eid, token, piece, fin, _ in core.step():
+            assert eid == rid
+            tokens += [token] if token >= 0 else []
+            text += piece
+            finish = fin
+    assert finish == "stop"
+    assert text == full.text[:full.text.find(stop)]
+    assert tokens == full.tokens[:len(tokens)] and len(tokens) < 60
 
 
 def test_batch_equals_solo_runs(world_model, default_model):

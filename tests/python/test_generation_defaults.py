@@ -28,12 +28,15 @@ def defaults(fn) -> dict:
 
 @pytest.mark.parametrize("command", [["generate", "a prompt"], ["chat"]])
 def test_cli_defaults_are_the_python_apis(command):
+    # The sampling defaults are the engine's SamplingParams (the one definition); max_tokens the
+    # engine's default, which every Python entry point takes.
     args = vars(build_parser().parse_args(command))
+    engine = rwkv_gpu.SamplingParams()
+    for name in SAMPLING:
+        assert args[name] == getattr(engine, name), name
+    assert engine.top_p == pytest.approx(0.85) and engine.temperature == 1.0  # the official pipeline's
     for fn in (Model.generate, Model.generate_batch, Batcher.submit):
-        python = defaults(fn)
-        assert args["max_tokens"] == python["max_tokens"], fn.__qualname__
-        for name in SAMPLING:
-            assert args[name] == python[name], (fn.__qualname__, name)
+        assert args["max_tokens"] == defaults(fn)["max_tokens"] == rwkv_gpu.DEFAULT_MAX_TOKENS, fn.__qualname__
 
 
 def test_cli_generate_without_n_equals_generate_without_max_tokens():
