@@ -3,11 +3,20 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <algorithm>
+
 #include "bindings/bindings.hpp"
 #include "common/error.hpp"
 #include "runtime/model.hpp"
 
 namespace py = pybind11;
+
+namespace {
+// The pooling names of embed (runtime::Pooling), also rwkv_gpu.POOLINGS.
+const std::pair<const char*, rwkv::runtime::Pooling> k_poolings[] = {
+    {"last", rwkv::runtime::Pooling::Last}, {"mean", rwkv::runtime::Pooling::Mean}, {"state", rwkv::runtime::Pooling::State}};
+}  // namespace
+
 
 namespace rwkv::bindings {
 namespace {
@@ -41,6 +50,9 @@ py::array_t<float> mirror_array(runtime::State& s) {
 }  // namespace
 
 void bind_model(py::module_& m) {
+  py::tuple poolings(std::size(k_poolings));
+  for (size_t i = 0; i < std::size(k_poolings); ++i) poolings[i] = py::str(k_poolings[i].first);
+  m.attr("POOLINGS") = poolings;
   py::class_<runtime::State, std::shared_ptr<runtime::State>>(m, "State")
       .def_property_readonly("model_fingerprint", &runtime::State::model_fingerprint)
       .def_property_readonly("floats_per_slot", &runtime::State::floats_per_slot)
@@ -108,6 +120,13 @@ void bind_model(py::module_& m) {
         d["weight_types"] = i.weight_types;
         d["gpu_bytes"] = i.gpu_bytes;
         d["state_floats"] = c.state_floats();
+        // Where each part of a layer's state lives in a sequence's state: (offset, shape) of
+        // layer 0; layer l adds l * floats_per_layer (runtime's layout, the one definition).
+        d["state_layout"] = py::dict(
+            py::arg("floats_per_layer") = c.state_floats_per_layer(),
+            py::arg("att_shift") = py::make_tuple(c.att_shift_offset(0), py::make_tuple(c.n_embd)),
+            py::arg("wkv") = py::make_tuple(c.wkv_offset(0), py::make_tuple(c.n_head, c.head_size, c.head_size)),
+            py::arg("ffn_shift") = py::make_tuple(c.ffn_shift_offset(0), py::make_tuple(c.n_embd)));
         d["fingerprint"] = i.fingerprint;
         d["device"] = i.device_name;
         d["load_seconds"] = i.load_seconds;
@@ -139,8 +158,9 @@ void bind_model(py::module_& m) {
         return to_numpy(std::move(out), {rows, V});
       }, py::arg("tokens"), py::arg("state"), py::arg("logits") = "last")
       .def("embed", [](runtime::Model& model, const std::vector<py::array_t<uint32_t, py::array::c_style | py::array::forcecast>>& seqs,
-                       runtime::State& state, const std::string& pooling, const py::object& progress) {
-        if (pooling != "last" && pooling != "mean") throw InvalidArgument("pooling must be \"last\" or \"mean\"");
+                       runtime::State& state, const std::string& pooling, bool normalize, const py::object& progress) {
+        const auto it = std::find_if(std::begin(k_poolings), std::end(k_poolings), [&](const auto& n) { return pooling == n.first; });
+        if (it == std::end(k_poolings)) throw InvalidArgument("pooling must be \"last\", \"mean\" or \"state\", not \"" + pooling + "\"");
         std::vector<std::span<const uint32_t>> spans;
         for (const auto& s : seqs) spans.emplace_back(s.data(), size_t(s.size()));
         runtime::Model::Progress report;
@@ -152,10 +172,11 @@ void bind_model(py::module_& m) {
         std::vector<float> out;
         {
           py::gil_scoped_release release;
-          out = model.embed(spans, state, pooling == "mean" ? runtime::Pooling::Mean : runtime::Pooling::Last, report);
+          out = model.embed(spans, state, it->second, normalize, report);
         }
         return to_numpy(std::move(out), {py::ssize_t(seqs.size()), py::ssize_t(model.config().n_embd)});
-      }, py::arg("sequences"), py::arg("state"), py::arg("pooling") = "last", py::arg("progress") = py::none(),
+      }, py::arg("sequences"), py::arg("state"), py::arg("pooling") = "last", py::arg("normalize") = false,
+      py::arg("progress") = py::none(),
       "progress(tokens_done, tokens_total), when given, is called after each chunk (submission).");
 }
 

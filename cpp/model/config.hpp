@@ -22,9 +22,13 @@ struct Config {
 
   // Reads and checks a rwkv7 file; GGUFError naming what was found for anything else.
   static Config from_gguf(const gguf::File& file);
-  // Floats of one sequence's state: per layer att_shift [C], wkv [H, N, N], ffn_shift [C].
+  // The state layout (the one definition; Python reads it from Model.info): floats of one
+  // sequence's state, per layer att_shift [C], wkv [H, N, N], ffn_shift [C], layer after layer.
   uint64_t state_floats_per_layer() const { return 2ull * n_embd + uint64_t(n_head) * head_size * head_size; }
   uint64_t state_floats() const { return n_layer * state_floats_per_layer(); }
+  uint64_t att_shift_offset(uint32_t layer) const { return layer * state_floats_per_layer(); }
+  uint64_t wkv_offset(uint32_t layer) const { return att_shift_offset(layer) + n_embd; }
+  uint64_t ffn_shift_offset(uint32_t layer) const { return wkv_offset(layer) + uint64_t(n_head) * head_size * head_size; }
 };
 
 }  // namespace rwkv::model

@@ -101,7 +101,6 @@ void Forward::record_layer(vk::Recorder& rec, uint32_t l, const ops::BatchView& 
   const LayerWeights& lw = w_.layers[l];
   const auto row = [&](LayerRow r) { return w_.layer_row(l, r); };
   const uint32_t stride = uint32_t(c_.state_floats());
-  const uint32_t layer_state = uint32_t(l * c_.state_floats_per_layer());
   const vk::BufferRange x{x_};
   auto mix = [&](uint32_t k) { return part(mixes_, k, T, C); };
   auto up = [&](uint32_t k) { return part(lora_up_, k, T, C); };
@@ -112,8 +111,8 @@ void Forward::record_layer(vk::Recorder& rec, uint32_t l, const ops::BatchView& 
   for (uint32_t i = 0, at = 0; i < LORA_COUNT; at += T * ranks[i], ++i) down[i] = {lora_down_, uint64_t(at) * 4, uint64_t(T) * ranks[i] * 4};
 
   // T1-T2: u = LN(x; ln1), token shift, the six lerps (r, k, v, w, a, g)
-  ops::ln_shift_mix(rec, x, w_.vectors, {row(LN1_W), row(LN1_B), row(MU_R), 6}, {state, layer_state, stride}, batch, c_.eps,
-                    {mixes_});
+  ops::ln_shift_mix(rec, x, w_.vectors, {row(LN1_W), row(LN1_B), row(MU_R), 6}, {state, uint32_t(c_.att_shift_offset(l)), stride}, batch,
+                    c_.eps, {mixes_});
   // T3: r, k, v
   const ops::MatmulGroup rkv_groups[] = {{&lw.receptance, mix(0), rkv(0)}, {&lw.key, mix(1), rkv(1)}, {&lw.value, mix(2), rkv(2)}};
   ops::matmul(rec, rkv_groups, T, options());
@@ -131,13 +130,12 @@ void Forward::record_layer(vk::Recorder& rec, uint32_t l, const ops::BatchView& 
   // T4-T12: decay, iclr, kk, key/value adjustments, the WKV recurrence, GroupNorm, bonus, gate
   ops::wkv7(rec, {rkv_}, {lora_up_}, w_.vectors,
             {row(W0), row(A0), row(V0), row(K_K), row(K_A), row(R_K), row(LNX_W), row(LNX_B)}, l == 0, {v_first_},
-            {state, layer_state + C, stride}, batch, c_.head_size, {o_}, {wkv_scratch_});
+            {state, uint32_t(c_.wkv_offset(l)), stride}, batch, c_.head_size, {o_}, {wkv_scratch_});
   // T13: x += Wo (o * g)
   const ops::MatmulGroup out{&lw.output, {o_}, x};
   ops::matmul(rec, {&out, 1}, T, options(ops::ActOut::None, true));
   // C1-C2: x += Wv relu(Wk lerp(LN(x; ln2)))^2
-  const uint32_t ffn_state = layer_state + C + c_.n_head * c_.head_size * c_.head_size;
-  ops::ln_shift_mix(rec, x, w_.vectors, {row(LN2_W), row(LN2_B), row(FFN_MU_K), 1}, {state, ffn_state, stride}, batch,
+  ops::ln_shift_mix(rec, x, w_.vectors, {row(LN2_W), row(LN2_B), row(FFN_MU_K), 1}, {state, uint32_t(c_.ffn_shift_offset(l)), stride}, batch,
                     c_.eps, mix(0));
   const ops::MatmulGroup key{&lw.ffn_key, mix(0), {ffn_}};
   ops::matmul(rec, {&key, 1}, T, options(ops::ActOut::ReluSquare));

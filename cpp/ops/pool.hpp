@@ -1,5 +1,6 @@
-// Pooling of embedding rows on the GPU (shaders/pool_rows.comp): per-sequence sums that build up
-// over a call's chunks, so that only [sequences, C] comes back to the host.
+// Pooling of embeddings on the GPU: per-sequence sums of rows that build up over a call's chunks
+// (shaders/pool_rows.comp), then the finish (shaders/pool_finish.comp): "state" pooling from the
+// recurrent state, the mean's scale, normalization. Only [sequences, C] comes back to the host.
 #pragma once
 #include <cstdint>
 
@@ -18,5 +19,26 @@ static_assert(sizeof(PoolPiece) == 16);
 // caller builds them, a shader cannot raise errors).
 void pool_rows(vk::Recorder& rec, const vk::BufferRange& rows, const vk::BufferRange& pieces, uint32_t n_pieces,
                uint32_t C, const vk::BufferRange& pooled);
+
+// One sequence for pool_finish: its state slot and its token count.
+struct PoolSeq {
+  uint32_t slot, tokens;
+};
+static_assert(sizeof(PoolSeq) == 8);
+
+struct PoolFinish {
+  uint32_t C;
+  uint32_t head_size;    // N
+  uint32_t wkv_offset;   // floats from a slot's start to the last layer's wkv [H, N, N]
+  uint32_t slot_floats;  // floats per state slot
+  bool from_state;       // pooled[s, h * N + i] = mean over j of that wkv (the "state" pooling)
+  bool mean;             // scale by 1 / tokens
+  bool normalize;        // divide by max(L2 norm, 1e-12)
+};
+
+// Finishes the n_seqs rows of `pooled` ([n_seqs, C]; `seqs`: host-visible PoolSeq entries with
+// slots inside `state` and tokens > 0 where `mean`), as `f` says.
+void pool_finish(vk::Recorder& rec, const vk::BufferRange& state, const vk::BufferRange& seqs, uint32_t n_seqs,
+                 const PoolFinish& f, const vk::BufferRange& pooled);
 
 }  // namespace rwkv::ops

@@ -140,6 +140,11 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
   if (pooled && (!pooled_ || pooled_->size() < pooled_bytes)) {
     pooled_ = std::make_shared<vk::Buffer>(device_, pooled_bytes, vk::MemoryKind::Device);
     pooled_back_ = std::make_shared<vk::Buffer>(device_, pooled_bytes, vk::MemoryKind::Readback);
+    pool_seqs_ = std::make_shared<vk::Buffer>(device_, seqs.size() * sizeof(ops::PoolSeq), vk::MemoryKind::Upload);
+  }
+  if (pooled) {
+    auto* table = reinterpret_cast<ops::PoolSeq*>(pool_seqs_->mapped());
+    for (size_t s = 0; s < seqs.size(); ++s) table[s] = {seqs[s].slot, uint32_t(seqs[s].tokens.size())};
   }
   // Logits of every token come back a logits buffer at a time.
   const auto chunks = plan_chunks(token_spans, logits && rows == Rows::All ? logit_rows_ : forward_->max_tokens());
@@ -194,7 +199,12 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
       if (pooled) {
         if (first_chunk) rec.fill({pooled_, 0, pooled_bytes}, 0);
         ops::pool_rows(rec, {forward_->embeddings()}, {pool_pieces_}, n_pool_pieces, c.n_embd, {pooled_, 0, pooled_bytes});
-        if (last_chunk) rec.copy({pooled_, 0, pooled_bytes}, {pooled_back_, 0, pooled_bytes}, pooled_bytes);
+        if (last_chunk) {
+          const ops::PoolFinish finish{c.n_embd, c.head_size, uint32_t(c.wkv_offset(c.n_layer - 1)), uint32_t(c.state_floats()),
+                                       outputs.pooling == Pooling::State, outputs.pooling == Pooling::Mean, outputs.normalize};
+          ops::pool_finish(rec, {state.buffer()}, {pool_seqs_}, uint32_t(seqs.size()), finish, {pooled_, 0, pooled_bytes});
+          rec.copy({pooled_, 0, pooled_bytes}, {pooled_back_, 0, pooled_bytes}, pooled_bytes);
+        }
       }
       if (sampling) {
         const Sampler& s = *outputs.sampler;
@@ -277,18 +287,21 @@ std::vector<float> Model::run(std::span<const uint32_t> tokens, State& state, Lo
 }
 
 std::vector<float> Model::embed(std::span<const std::span<const uint32_t>> seqs, State& state, Pooling pooling,
-                                const Progress& progress) {
+                                bool normalize, const Progress& progress) {
   const auto seq_refs = refs(seqs);
   std::lock_guard lock(mutex_);
   check(seq_refs, state);
   last_timings_.clear();
   const uint32_t C = info_.config.n_embd;
   std::vector<float> out(seqs.size() * uint64_t(C));
-  forward(seq_refs, state, pooling == Pooling::Last ? Rows::Last : Rows::All, {Outputs::Pooled},
-          [&](uint32_t s, uint32_t, const float* sum, uint32_t) {
-            const float scale = pooling == Pooling::Mean ? 1.0f / float(seqs[s].size()) : 1.0f;
-            for (uint32_t c = 0; c < C; ++c) out[s * uint64_t(C) + c] = sum[c] * scale;
-            check_finite(out.data() + s * uint64_t(C), C, "embed", s, uint32_t(seqs[s].size() - 1));
+  const Rows rows = pooling == Pooling::Mean ? Rows::All : pooling == Pooling::Last ? Rows::Last : Rows::None;
+  Outputs outputs{Outputs::Pooled};
+  outputs.pooling = pooling;
+  outputs.normalize = normalize;
+  forward(seq_refs, state, rows, outputs,
+          [&](uint32_t s, uint32_t, const float* vec, uint32_t) {
+            std::copy_n(vec, C, out.data() + s * uint64_t(C));
+            check_finite(vec, C, "embed", s, uint32_t(seqs[s].size() - 1));
           },
           progress);
   return out;

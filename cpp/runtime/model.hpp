@@ -16,7 +16,9 @@
 namespace rwkv::runtime {
 
 enum class LogitsMode { None, Last, All };
-enum class Pooling { Last, Mean };
+// How embed() turns a sequence into one vector of C floats: the last token's ln_out, the mean of
+// its tokens' ln_out, or "state": the last layer's wkv state averaged over its last axis.
+enum class Pooling { Last, Mean, State };
 
 // A sequence of a generation step: `tokens` run on state slot `slot`; with `sample`, a token is
 // drawn on the GPU after the last of them (`sample->logits_row` is filled in by the step).
@@ -61,13 +63,13 @@ class Model {
   // chunk_tokens. Returns the logits asked for: [V] (Last), [T, V] (All) or nothing.
   std::vector<float> run(std::span<const uint32_t> tokens, State& state, LogitsMode mode);
 
-  // ln_out embeddings of many sequences at once: sequence i runs on slot i of `state` (which
-  // needs at least seqs.size() slots), all advancing together in shared chunks. Returns
-  // [seqs.size(), C]: the last token's ln_out, or the mean over the sequence's tokens.
-  // `progress`, when given, hears (tokens done, tokens in all) after each chunk.
+  // Embeddings of many sequences at once: sequence i runs on slot i of `state` (which needs at
+  // least seqs.size() slots), all advancing together in shared chunks. Returns [seqs.size(), C],
+  // pooled as `pooling` says and, with `normalize`, each row divided by max(its L2 norm, 1e-12),
+  // all on the GPU. `progress`, when given, hears (tokens done, tokens in all) after each chunk.
   using Progress = std::function<void(uint64_t, uint64_t)>;
   std::vector<float> embed(std::span<const std::span<const uint32_t>> seqs, State& state, Pooling pooling,
-                           const Progress& progress = {});
+                           bool normalize = false, const Progress& progress = {});
 
   // One step of batched generation: runs the sequences together (at most chunk_tokens() tokens in
   // all, distinct slots) and returns the token drawn for each sequence that samples, in order.
@@ -98,12 +100,15 @@ class Model {
   };
   enum class Rows { None, Last, All };  // which tokens of each sequence produce an output row
   struct Outputs {
-    // Pooled: the embedding rows summed per sequence on the GPU (ops/pool.hpp); the sink hears
-    // each sequence's sum once, after the last chunk, as (sequence, 0, row, 0).
+    // Pooled: the embedding rows summed per sequence on the GPU, then finished there as
+    // `pooling` and `normalize` say (ops/pool.hpp); the sink hears each sequence's vector once,
+    // after the last chunk, as (sequence, 0, row, 0).
     enum Kind { Pooled, Logits, Sample } kind;
     Sampler* sampler = nullptr;               // Sample: draws with these per-sequence rows
     std::span<const ops::SampleRow> samples = {};  // indexed by sequence
     bool keep_logits = false;                 // Sample: the logits rows come back as well
+    Pooling pooling = Pooling::Last;          // Pooled
+    bool normalize = false;                   // Pooled
   };
   // Called per output row: (sequence, token index in the sequence, row of C or V floats or null,
   // drawn token id).
@@ -122,6 +127,7 @@ class Model {
   // Per-chunk inputs (host-visible, read by the shaders) and the outputs on their way back.
   vk::BufferPtr token_ids_, token_seq_, seqs_, rows_, logits_, logits_back_, pool_pieces_;
   vk::BufferPtr pooled_, pooled_back_;  // [sequences, C] sums of a Pooled call, grown as calls need
+  vk::BufferPtr pool_seqs_;             // [sequences] ops::PoolSeq of a Pooled call (host-written)
   uint32_t logit_rows_ = 0;  // rows of logits_ and logits_back_
   std::mutex mutex_;  // one run at a time per model: runs share the scratch buffers
   bool profiling_ = false;

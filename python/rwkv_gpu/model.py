@@ -12,7 +12,7 @@ from . import _core
 from .generation import DEFAULT_MAX_TOKENS, Batcher, Generation, GenerationStream, SamplingParams, per_sequence
 from .tokenizer import Tokenizer
 
-POOLINGS = ("last", "mean", "state")
+POOLINGS = _core.POOLINGS  # "last", "mean", "state": the engine's names
 
 
 class State:
@@ -203,12 +203,16 @@ class Model:
     def state_layers(self, values: np.ndarray) -> list[dict[str, np.ndarray]]:
         """Views (no copies) of each layer's part of a ``back_state`` array:
         ``{"att_shift": [C], "wkv": [H, N, N], "ffn_shift": [C]}``."""
-        C, H, N = self.n_embd, self.info["n_head"], self.info["head_size"]
-        per = 2 * C + H * N * N
+        layout = self.info["state_layout"]  # the engine's: (offset, shape) of each part in layer 0
+        per = layout["floats_per_layer"]
         out = []
         for layer in range(self.info["n_layer"]):
-            part = values[layer * per:(layer + 1) * per]
-            out.append({"att_shift": part[:C], "wkv": part[C:C + H * N * N].reshape(H, N, N), "ffn_shift": part[C + H * N * N:]})
+            views = {}
+            for name in ("att_shift", "wkv", "ffn_shift"):
+                offset, shape = layout[name]
+                start = layer * per + offset
+                views[name] = values[start:start + int(np.prod(shape))].reshape(shape)
+            out.append(views)
         return out
 
     def prefix_state(self, prefix: str | bytes | Sequence[int]) -> State:
@@ -271,17 +275,10 @@ class Model:
         """
         if not advance:
             return self.embed_batch([item], pooling=pooling, normalize=normalize, state=state)[0]
-        if pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
         if state is None:
             raise ValueError("advance=True needs the state to advance")
         state = self._check_state(state)
-        vec = self._core.embed([self._tokens(item)], state._core, "last" if pooling == "state" else pooling)
-        if pooling == "state":
-            vec = self._state_pooling(state._core.read())
-        if normalize:
-            vec = vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
-        return vec[0]
+        return self._core.embed([self._tokens(item)], state._core, pooling, normalize)[0]
 
     def embed_batch(self, items: Iterable[str | bytes | Sequence[int]], pooling: str = "last", normalize: bool = False,
                     batch_size: int | None = None, progress: bool = False, state: State | None = None,
@@ -297,8 +294,6 @@ class Model:
         ``progress=True`` shows a tqdm bar of tokens that advances after each chunk of GPU work
         (each submission, ``chunk_tokens`` tokens at most).
         """
-        if pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
         seqs = [self._tokens(item) for item in items]
         if not seqs:
             empty = np.zeros((0, self.n_embd), dtype=np.float32)
@@ -328,10 +323,7 @@ class Model:
 
                 with self._batch_lock:
                     slots = self._batch_state(len(batch), state)
-                    core_pooling = "last" if pooling == "state" else pooling
-                    result = self._core.embed(batch, slots, core_pooling, advance)
-                    if pooling == "state":
-                        result = self._state_pooling(slots.read()[: len(batch)])
+                    result = self._core.embed(batch, slots, pooling, normalize, advance)
                     for i in range(len(batch) if return_states else 0):
                         states.append(self.new_state())
                         states[-1]._core.copy_slot(slots, i, 0, 1)
@@ -339,9 +331,6 @@ class Model:
         finally:
             if bar is not None:
                 bar.close()
-        if normalize:
-            norms = np.linalg.norm(out, axis=1, keepdims=True)
-            out /= np.maximum(norms, 1e-12)
         return (out, states) if return_states else out
 
     def _batch_state(self, n: int, start: State | None) -> _core.State:
@@ -357,12 +346,6 @@ class Model:
         else:
             core.copy_slot(start._core, 0, 0, n)
         return core
-
-    def _state_pooling(self, slots: np.ndarray) -> np.ndarray:
-        C, H, N = self.n_embd, self.info["n_head"], self.info["head_size"]
-        per = 2 * C + H * N * N
-        last = slots[:, (self.info["n_layer"] - 1) * per + C:(self.info["n_layer"] - 1) * per + C + H * N * N]
-        return last.reshape(len(slots), H, N, N).mean(axis=3).reshape(len(slots), C)
 
     # ---- generation ---------------------------------------------------------------------------
 
