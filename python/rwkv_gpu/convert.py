@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .testing import Shapes, _world_tokens, add_rwkv7_metadata
+from .gguf_metadata import Shapes, add_rwkv7_metadata, world_token_list
 
 TYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1")
 # llama.cpp's llama_ftype numbers for general.file_type.
@@ -131,7 +131,7 @@ def _from_hf_names(t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def _tokens(vocab: int) -> tuple[list[str], list[int]]:
     if vocab == 256:  # byte-level models: token id = byte value
         return [repr(bytes([i]))[2:-1] for i in range(256)], [1] * 256
-    return _world_tokens(vocab)
+    return world_token_list(vocab)
 
 
 def convert(src: str | os.PathLike, dst: str | os.PathLike, dtype: str = "f16", name: str | None = None,

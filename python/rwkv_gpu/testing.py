@@ -18,9 +18,10 @@ reference values. Requires the PyPI ``gguf`` package.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 import numpy as np
+
+from .gguf_metadata import Shapes, add_rwkv7_metadata, world_token_list
 
 # (n_layer, n_embd, decay, iclr, value, gate LoRA ranks) of the public models; head size 64,
 # FFN 4 * n_embd, vocab 65536 (../shared/docs/rwkv7-spec.md).
@@ -32,19 +33,6 @@ SIZES = {
     "7.2b": (32, 4096, 128, 128, 96, 480),
 }
 DTYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q5_k", "q6_k")
-
-
-@dataclass(frozen=True)
-class Shapes:
-    n_layer: int
-    n_embd: int
-    head_size: int
-    ffn: int
-    vocab: int
-    d_decay: int
-    d_iclr: int
-    d_value: int
-    d_gate: int
 
 
 def _k_quant_blocks(rng, qtype, rows: int, cols: int, std: float) -> np.ndarray:
@@ -104,44 +92,6 @@ def _matrix(rng, dtype: str, rows: int, cols: int, std: float, fast: bool = Fals
     return quantize(w, qtype), qtype
 
 
-def _world_tokens(vocab: int) -> tuple[list[str], list[int]]:
-    """The World vocab as llama.cpp writes it, cut or padded to `vocab` entries. (Reads the bundled
-    vocab file itself, so this module also runs where the compiled engine is not built.)"""
-    import ast
-
-    vocab_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "rwkv_vocab_v20230424.txt")
-    tokens, types = ["<s>"], [3]
-    with open(vocab_file, encoding="utf-8") as f:
-        for line in f:
-            if len(tokens) >= vocab:
-                break
-            literal = ast.literal_eval(line[line.index(" "):line.rindex(" ")].strip())
-            data = literal.encode("utf-8") if isinstance(literal, str) else literal
-            tokens.append(repr(data)[2:-1])
-            types.append(1)
-    while len(tokens) < vocab:
-        tokens.append(f"[PAD{len(tokens)}]")
-        types.append(5)
-    return tokens, types
-
-
-def add_rwkv7_metadata(w, name: str, s: Shapes, tokens: tuple[list[str], list[int]]) -> None:
-    """The rwkv7 hyper-parameters and tokenizer keys as llama.cpp's converter writes them."""
-    w.add_name(name)
-    w.add_uint32("rwkv7.context_length", 1048576)
-    w.add_uint32("rwkv7.embedding_length", s.n_embd)
-    w.add_uint32("rwkv7.block_count", s.n_layer)
-    w.add_float32("rwkv7.attention.layer_norm_epsilon", 1e-5)
-    w.add_uint32("rwkv7.wkv.head_size", s.head_size)
-    for key, r in zip(("decay", "iclr", "value_residual_mix", "gate"), (s.d_decay, s.d_iclr, s.d_value, s.d_gate)):
-        w.add_uint32(f"rwkv7.attention.{key}_lora_rank", int(r))
-    w.add_uint32("rwkv7.feed_forward_length", s.ffn)
-    w.add_uint32("rwkv7.attention.head_count", 0)
-    w.add_tokenizer_model("rwkv")
-    w.add_token_list(tokens[0])
-    w.add_token_types(tokens[1])
-
-
 def random_model(path: str | os.PathLike, size: str | None = None, dtype: str = "f16", *, seed: int = 0,
                  n_layer: int | None = None, n_embd: int | None = None, head_size: int = 64, vocab: int | None = None,
                  ffn: int | None = None, lora_ranks: tuple[int, int, int, int] | None = None,
@@ -176,7 +126,7 @@ def random_model(path: str | os.PathLike, size: str | None = None, dtype: str = 
     shapes = Shapes(L, C, head_size, F, V, *ranks)
 
     w = GGUFWriter(os.fspath(path), "rwkv7")
-    add_rwkv7_metadata(w, f"random-rwkv7-{size or 'custom'}-{dtype}", shapes, _world_tokens(V))
+    add_rwkv7_metadata(w, f"random-rwkv7-{size or 'custom'}-{dtype}", shapes, world_token_list(V))
 
     def vec(name, values):
         w.add_tensor(name, np.asarray(values, dtype=np.float32))
