@@ -126,6 +126,7 @@ void Model::check(std::span<const SeqRef> seqs, const State& state) const {
 
 void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const Outputs& outputs, const RowSink& sink,
                     const Progress& progress) {
+  std::erase_if(decode_steps_, [](const DecodeStep& d) { return d.state_alive.expired() || d.sampler_alive.expired(); });
   const auto& c = info_.config;
   const bool logits = outputs.kind != Outputs::Pooled;
   const bool sampling = outputs.kind == Outputs::Sample;
@@ -222,7 +223,7 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
         it->submission.resubmit();
       } else {
         if (decode_steps_.size() == 8) decode_steps_.erase(decode_steps_.begin());
-        decode_steps_.push_back({key, record(true)});
+        decode_steps_.push_back({key, record(true), state.liveness(), sampling ? outputs.sampler->liveness() : state.liveness()});
         it = decode_steps_.end() - 1;
       }
       try {

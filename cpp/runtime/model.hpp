@@ -135,7 +135,9 @@ class Model {
   std::vector<vk::DispatchTiming> last_timings_;
   // Recorded decode steps (one token per sequence), replayed: their commands only differ in token
   // ids, slots and sampling rows, which the shaders read from host-visible memory. The key names
-  // the buffers the recording binds (kept alive by it, so the addresses stay unique).
+  // the buffers the recording binds (kept alive by it, so the addresses stay unique). A recording
+  // holds those buffers, so a step whose state or sampler is gone is dropped at the model's next
+  // call (their liveness), which frees their memory: a dropped state is not kept alive.
   struct DecodeKey {
     const vk::Buffer* state;
     const vk::Buffer* occurrence;
@@ -146,6 +148,7 @@ class Model {
   struct DecodeStep {
     DecodeKey key;
     vk::Submission submission;
+    std::weak_ptr<const void> state_alive, sampler_alive;  // the sampler's: the state's when not sampling
   };
   std::vector<DecodeStep> decode_steps_;  // most recent last; a few at most
 };

@@ -2,6 +2,7 @@
 // penalty memory (decayed counts of generated tokens) per state slot.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -46,8 +47,11 @@ class Sampler {
   const vk::BufferPtr& token_weights() const { return weights_; }
   const vk::BufferPtr& params() const { return params_; }  // [max_rows] SampleRow, host-written
   const vk::BufferPtr& ids() const { return ids_; }        // [max_rows] u32, host-read
+  // Expires when this sampler is destroyed (as State::liveness).
+  std::weak_ptr<const void> liveness() const { return alive_; }
 
  private:
+  std::shared_ptr<const int> alive_ = std::make_shared<const int>(0);
   vk::DevicePtr device_;
   uint32_t vocab_, slots_, max_rows_;
   vk::BufferPtr occurrence_, weights_, params_, ids_;

@@ -31,8 +31,12 @@ class State {
   // Makes the GPU state equal the mirror's contents (after the host wrote into the mirror).
   void write_from_mirror();
   const vk::BufferPtr& mirror();
+  // Expires when this state is destroyed (its buffer may outlive it in a cached recording, which
+  // then drops it: runtime::Model's decode steps).
+  std::weak_ptr<const void> liveness() const { return alive_; }
 
  private:
+  std::shared_ptr<const int> alive_ = std::make_shared<const int>(0);
   vk::DevicePtr device_;
   uint64_t fingerprint_;
   uint64_t floats_per_slot_;
