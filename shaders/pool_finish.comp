@@ -4,33 +4,28 @@
 //   [H, N, N] of the slot (the state layout comes in the push block: the engine's, ops/pool.hpp);
 //   then pooled[s, :] *= scale (1 / tokens for "mean", else 1), and with normalize it is divided by
 //   max(its L2 norm, 1e-12), as numpy's pooled / norm would be.
+#extension GL_GOOGLE_include_directive : require
+#include "layouts.h"
+
 layout(local_size_x_id = 0) in;
 
 layout(binding = 0) readonly buffer State { float state[]; };  // [slots, floats per slot]
-layout(binding = 1) readonly buffer Seqs { uvec2 seqs[]; };     // [n_seqs]: slot, tokens
+layout(binding = 1) readonly buffer Seqs { PoolSeq seqs[]; };   // [n_seqs]
 layout(binding = 2) buffer Pooled { float pooled[]; };         // [n_seqs, C]
 
-layout(push_constant, std430) uniform Push {
-  uint C;
-  uint head_size;    // N
-  uint wkv_offset;   // floats from a slot's start to the last layer's wkv
-  uint slot_floats;  // floats per slot
-  uint from_state;   // 1: "state" pooling
-  uint mean;         // 1: scale by 1 / tokens
-  uint normalize;
-} p;
+layout(push_constant, std430) uniform Push { PoolFinishPush p; };
 
 shared float partial[gl_WorkGroupSize.x];
 
 void main() {
-  const uvec2 seq = seqs[gl_WorkGroupID.x];
+  const PoolSeq seq = seqs[gl_WorkGroupID.x];
   const uint row = gl_WorkGroupID.x * p.C;
-  const float scale = p.mean != 0u ? 1.0 / float(seq.y) : 1.0;
+  const float scale = p.mean != 0u ? 1.0 / float(seq.tokens) : 1.0;
   float squares = 0.0;
   for (uint c = gl_LocalInvocationID.x; c < p.C; c += gl_WorkGroupSize.x) {
     float v = pooled[row + c];
     if (p.from_state != 0u) {
-      const uint base = seq.x * p.slot_floats + p.wkv_offset + c * p.head_size;  // row c of [C, N] = [H, N, N]
+      const uint base = seq.slot * p.slot_floats + p.wkv_offset + c * p.head_size;  // row c of [C, N] = [H, N, N]
       v = 0.0;
       for (uint j = 0u; j < p.head_size; ++j) v += state[base + j];
       v /= float(p.head_size);

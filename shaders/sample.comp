@@ -14,22 +14,10 @@
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 
-struct RowParams {
-  uint logits_row;
-  uint slot;          // penalty memory slot
-  float temperature;  // 0: greedy
-  float top_p;        // >= 1: off
-  uint top_k;         // 0: off
-  float presence;
-  float frequency;
-  float decay;
-  uint seed_lo, seed_hi;
-  uint counter;       // tokens this sequence drew before: the draw's position in its random stream
-  uint penalize;      // presence or frequency is nonzero
-};
+#include "layouts.h"  // SampleRow: one row to sample
 
 layout(binding = 0) readonly buffer Logits { float logits[]; };   // [rows, V]
-layout(binding = 1) readonly buffer Params { RowParams params[]; };
+layout(binding = 1) readonly buffer Params { SampleRow params[]; };
 layout(binding = 2) buffer Occurrence { float occ[]; };           // [slots, V]
 layout(binding = 3) readonly buffer Weights { float weight[]; };  // [V]
 layout(binding = 4) writeonly buffer Ids { uint ids[]; };         // [rows]
@@ -47,7 +35,7 @@ shared float s_segment[WG];
 shared uint s_owner;  // the invocation whose segment holds the draw
 shared uint s_token;
 
-RowParams rp;
+SampleRow rp;
 uint logits_base, occ_base;
 
 float penalized(uint v) {

@@ -12,11 +12,6 @@ struct Push {
 };
 static_assert(sizeof(Push) == 8);
 
-struct FinishPush {
-  uint32_t C, head_size, wkv_offset, slot_floats, from_state, mean, normalize;
-};
-static_assert(sizeof(FinishPush) == 28);
-
 }  // namespace
 
 void pool_rows(vk::Recorder& rec, const vk::BufferRange& rows, const vk::BufferRange& pieces, uint32_t n_pieces,
@@ -35,8 +30,8 @@ void pool_finish(vk::Recorder& rec, const vk::BufferRange& state, const vk::Buff
     throw InvalidArgument("[pool_finish] the sequence table or the pooled rows hold fewer than " + std::to_string(n_seqs) + " sequences");
   if (f.from_state && (f.head_size == 0 || f.C % f.head_size || f.wkv_offset + uint64_t(f.C) * f.head_size > f.slot_floats))
     throw InvalidArgument("[pool_finish] the wkv state does not fit the slot layout");
-  const auto& pipeline = rec.device().pipeline({ShaderId::pool_finish, 3, sizeof(FinishPush), {k_workgroup}});
-  const FinishPush push{f.C, f.head_size, f.wkv_offset, f.slot_floats, f.from_state, f.mean, f.normalize};
+  const auto& pipeline = rec.device().pipeline({ShaderId::pool_finish, 3, sizeof(gpu::PoolFinishPush), {k_workgroup}});
+  const gpu::PoolFinishPush push{f.C, f.head_size, f.wkv_offset, f.slot_floats, f.from_state, f.mean, f.normalize};
   rec.dispatch(pipeline, {vk::reads(state), vk::reads(seqs), vk::updates(pooled)}, push, {n_seqs, 1, 1});
 }
 

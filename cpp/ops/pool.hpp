@@ -4,27 +4,23 @@
 #pragma once
 #include <cstdint>
 
+#include "layouts.h"
 #include "vk/recorder.hpp"
 
 namespace rwkv::ops {
 
-// One sequence's rows of a chunk: rows [first, first + count) of `rows` add to row `out` of `pooled`.
-struct PoolPiece {
-  uint32_t first, count, out, unused;
-};
-static_assert(sizeof(PoolPiece) == 16);
+// One sequence's rows of a chunk: rows [first, first + count) of `rows` add to row `dest` of `pooled`
+// (shaders/include/layouts.h, shared with pool_rows.comp).
+using PoolPiece = gpu::PoolPiece;
 
-// pooled[piece.out, :] += the sum of the piece's rows of `rows` ([*, C]), for the n_pieces pieces
-// in `pieces` (host-visible PoolPiece entries: distinct `out` rows, rows and outs in range; the
+// pooled[piece.dest, :] += the sum of the piece's rows of `rows` ([*, C]), for the n_pieces pieces
+// in `pieces` (host-visible PoolPiece entries: distinct `dest` rows, rows and outs in range; the
 // caller builds them, a shader cannot raise errors).
 void pool_rows(vk::Recorder& rec, const vk::BufferRange& rows, const vk::BufferRange& pieces, uint32_t n_pieces,
                uint32_t C, const vk::BufferRange& pooled);
 
-// One sequence for pool_finish: its state slot and its token count.
-struct PoolSeq {
-  uint32_t slot, tokens;
-};
-static_assert(sizeof(PoolSeq) == 8);
+// One sequence for pool_finish: its state slot and its token count (layouts.h).
+using PoolSeq = gpu::PoolSeq;
 
 struct PoolFinish {
   uint32_t C;

@@ -78,7 +78,7 @@ Model::Model(const std::filesystem::path& path, const std::string& device, const
   logit_rows_ = std::min(chunk_tokens, k_logit_rows);
   token_ids_ = std::make_shared<vk::Buffer>(device_, T * 4, vk::MemoryKind::Upload);
   token_seq_ = std::make_shared<vk::Buffer>(device_, T * 4, vk::MemoryKind::Upload);
-  seqs_ = std::make_shared<vk::Buffer>(device_, T * 16, vk::MemoryKind::Upload);
+  seqs_ = std::make_shared<vk::Buffer>(device_, T * sizeof(gpu::Sequence), vk::MemoryKind::Upload);
   rows_ = std::make_shared<vk::Buffer>(device_, T * 4, vk::MemoryKind::Upload);
   pool_pieces_ = std::make_shared<vk::Buffer>(device_, T * sizeof(ops::PoolPiece), vk::MemoryKind::Upload);
   logits_ = std::make_shared<vk::Buffer>(device_, uint64_t(logit_rows_) * c.vocab * 4, vk::MemoryKind::Device);
@@ -155,7 +155,7 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
     if (!first_chunk && interrupt_check_) interrupt_check_();
     auto* ids = reinterpret_cast<uint32_t*>(token_ids_->mapped());
     auto* token_seq = reinterpret_cast<uint32_t*>(token_seq_->mapped());
-    auto* seq_table = reinterpret_cast<uint32_t*>(seqs_->mapped());
+    auto* seq_table = reinterpret_cast<gpu::Sequence*>(seqs_->mapped());
     auto* row_list = reinterpret_cast<uint32_t*>(rows_->mapped());
     auto* sample_rows = sampling ? reinterpret_cast<ops::SampleRow*>(outputs.sampler->params()->mapped()) : nullptr;
     auto* pool_pieces = reinterpret_cast<ops::PoolPiece*>(pool_pieces_->mapped());
@@ -169,8 +169,7 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
       const uint32_t n = piece.end - piece.begin;
       std::memcpy(ids + T, seq.tokens.data() + piece.begin, n * 4);
       std::fill_n(token_seq + T, n, p);
-      const uint32_t entry[4] = {T, n, seq.slot, 0};
-      std::memcpy(seq_table + 4 * p, entry, sizeof entry);
+      seq_table[p] = {T, n, seq.slot, 0};
       for (uint32_t i = piece.begin; i < piece.end; ++i) {
         const bool last = i + 1 == seq.tokens.size();
         if (rows == Rows::All || (rows == Rows::Last && last && seq.output)) {

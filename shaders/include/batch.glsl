@@ -2,11 +2,6 @@
 #ifndef BATCH_GLSL
 #define BATCH_GLSL
 
-struct Sequence {
-  uint start;  // first token of the sequence in this batch
-  uint len;    // its token count
-  uint slot;   // its state slot
-  uint pad;
-};
+#include "layouts.h"  // Sequence
 
 #endif

@@ -48,7 +48,7 @@ TEST(PoolRows, SumsPiecesIntoTheirOutputsOverDispatches) {
       for (auto& v : rows) v = normal(rng);
       for (const auto& p : pieces)
         for (uint32_t r = 0; r < p.count; ++r)
-          for (uint32_t c = 0; c < C; ++c) want[uint64_t(p.out) * C + c] += rows[uint64_t(p.first + r) * C + c];
+          for (uint32_t c = 0; c < C; ++c) want[uint64_t(p.dest) * C + c] += rows[uint64_t(p.first + r) * C + c];
       auto rows_buf = host_buffer(dev, rows.data(), rows.size() * 4, vk::MemoryKind::Upload);
       auto pieces_buf = host_buffer(dev, pieces.data(), pieces.size() * sizeof(ops::PoolPiece), vk::MemoryKind::Upload);
       vk::Recorder rec(dev);
