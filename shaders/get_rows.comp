@@ -10,14 +10,8 @@ layout(binding = 0) readonly buffer Table { uint table_words[]; };  // [row_coun
 layout(binding = 1) readonly buffer Ids { uint ids[]; };            // [n_tokens] token ids
 layout(binding = 2) writeonly buffer Out { float out_rows[]; };     // [n_tokens, cols] f32
 
-layout(push_constant, std430) uniform Push {
-  uint n_tokens;
-  uint cols;       // elements per row
-  uint row_bytes;  // bytes per row in the table
-  uint row_begin;  // first table row of this chunk
-  uint row_count;  // rows in this chunk
-  uint token_begin;
-} p;
+#include "layouts.h"
+layout(push_constant, std430) uniform Push { GetRowsPush p; };
 
 #define BYTES_BUFFER table_words
 #include "quant.glsl"

@@ -9,14 +9,8 @@ layout(binding = 1) readonly buffer Vectors { float vec[]; }; // [*, C] f32 para
 layout(binding = 2) readonly buffer Rows { uint rows[]; };    // [R] token rows to normalize
 layout(binding = 3) writeonly buffer Out { float y[]; };      // [R, C]
 
-layout(push_constant, std430) uniform Push {
-  uint n_rows;
-  uint C;
-  float eps;
-  uint weight_row;  // rows of `vec` holding the weight and the bias
-  uint bias_row;
-  uint use_rows;
-} p;
+#include "layouts.h"
+layout(push_constant, std430) uniform Push { LayerNormPush p; };
 
 #include "reduce.glsl"
 

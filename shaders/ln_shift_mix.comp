@@ -15,17 +15,8 @@ layout(binding = 3) readonly buffer TokenSeq { uint token_seq[]; };  // [T] sequ
 layout(binding = 4) readonly buffer Seqs { Sequence seqs[]; };  // [S]
 layout(binding = 5) writeonly buffer Out { float mixes[]; };    // [n_mix, T, C]
 
-layout(push_constant, std430) uniform Push {
-  uint T;
-  uint C;
-  float eps;
-  uint ln_weight_row;
-  uint ln_bias_row;
-  uint mu_row;        // first of n_mix consecutive mu rows
-  uint n_mix;
-  uint state_offset;  // floats from a slot's start to this shift vector
-  uint state_stride;  // floats per slot
-} p;
+#include "layouts.h"
+layout(push_constant, std430) uniform Push { ShiftMixPush p; };
 
 #include "reduce.glsl"
 

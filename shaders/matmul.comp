@@ -20,7 +20,7 @@ layout(binding = 2) buffer Y { float y[]; };
 #include "quant.glsl"
 #include "matmul_params.glsl"
 
-void store(Group g, uint t, uint row, float acc) {
+void store(MatmulPushGroup g, uint t, uint row, float acc) {
   const uint i = g.y_offset + t * g.y_stride + row;
   float v = activate_out(acc);
   if (p.accumulate != 0u) v += y[i];
@@ -38,7 +38,7 @@ layout(constant_id = 1) const uint ROWS = 1;
 
 shared float partials[gl_WorkGroupSize.x];
 
-float chunk_dot(Group g, uint base, uint k0) {
+float chunk_dot(MatmulPushGroup g, uint base, uint k0) {
   float wv[CHUNK];
   if (k0 + CHUNK <= g.k) {
     dequant8(base, k0, wv);
@@ -59,7 +59,7 @@ float chunk_dot(Group g, uint base, uint k0) {
 }
 
 void main() {
-  const Group g = p.groups[gl_WorkGroupID.z];
+  const MatmulPushGroup g = p.groups[gl_WorkGroupID.z];
   const uint per_row = gl_WorkGroupSize.x / ROWS;
   const uint r = gl_LocalInvocationID.x / per_row, lane = gl_LocalInvocationID.x % per_row;
   const uint row = gl_WorkGroupID.x * ROWS + r;
@@ -96,7 +96,7 @@ const uint KQ = LANES * CHUNK / 4u;  // quads of k per stage: one chunk per invo
 shared vec4 xs[TT * KQ];
 
 void main() {
-  const Group g = p.groups[gl_WorkGroupID.z];
+  const MatmulPushGroup g = p.groups[gl_WorkGroupID.z];
   const uint t0 = gl_WorkGroupID.y * TT;
   const uint lane = gl_LocalInvocationID.x % LANES;
   const uint row = gl_WorkGroupID.x * (gl_WorkGroupSize.x / LANES) + gl_LocalInvocationID.x / LANES;
@@ -147,7 +147,7 @@ shared float w_tile[BM][BK + 1u];
 shared float x_tile[BN][BK + 1u];
 
 void main() {
-  const Group g = p.groups[gl_WorkGroupID.z];
+  const MatmulPushGroup g = p.groups[gl_WorkGroupID.z];
   const uint row0 = gl_WorkGroupID.x * BM;
   if (row0 >= g.m) return;
   const uint t0 = gl_WorkGroupID.y * BN;

@@ -75,10 +75,10 @@ uint tile_at(uint c) { return (c / CHUNKS_PER_ROW) * STRIDE + (c % CHUNKS_PER_RO
 
 // A whole W chunk inside the matrix; the others (edges) are read element by element in store_step.
 // X16 rows are padded to whole chunks with zeros: a chunk is inside or wholly past k.
-bool w_whole(Group g, uint c, uint row, uint k) { return c < W_CHUNKS && row < g.m && k + 8u <= g.k; }
-bool x_inside(Group g, uint c, uint t, uint k) { return c < X_CHUNKS && t < p.T && k < g.k; }
+bool w_whole(MatmulPushGroup g, uint c, uint row, uint k) { return c < W_CHUNKS && row < g.m && k + 8u <= g.k; }
+bool x_inside(MatmulPushGroup g, uint c, uint t, uint k) { return c < X_CHUNKS && t < p.T && k < g.k; }
 
-void fetch_step(Group g, uint row0, uint t0, uint k0) {
+void fetch_step(MatmulPushGroup g, uint row0, uint t0, uint k0) {
   const uint row_bytes = (g.k / QK) * QBYTES, x_quads = (g.k + 7u) / 8u;
   [[unroll]] for (uint i = 0u; i < W_PER; ++i) {
     const uint c = gl_LocalInvocationID.x + i * gl_WorkGroupSize.x, row = chunk_row(c, row0), k = chunk_k(c, k0);
@@ -92,7 +92,7 @@ void fetch_step(Group g, uint row0, uint t0, uint k0) {
 
 f16vec4 halves(uint lo, uint hi) { return f16vec4(unpackFloat2x16(lo), unpackFloat2x16(hi)); }
 
-void store_step(Group g, uint row0, uint k0) {
+void store_step(MatmulPushGroup g, uint row0, uint k0) {
   const uint row_bytes = (g.k / QK) * QBYTES;
   [[unroll]] for (uint i = 0u; i < W_PER; ++i) {
     const uint c = gl_LocalInvocationID.x + i * gl_WorkGroupSize.x, row = chunk_row(c, row0), k = chunk_k(c, k0);
@@ -127,7 +127,7 @@ void store_step(Group g, uint row0, uint k0) {
 
 // The epilogue of one 16x16 accumulator [token][row] (ct, cr) of every subgroup: through the
 // staging block, where the workgroup sums the k-groups' parts and writes Y.
-void write_acc(coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> m, Group g, uint ct, uint cr, uint row0,
+void write_acc(coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> m, MatmulPushGroup g, uint ct, uint cr, uint row0,
                uint t0, uint partials) {
   const float y_scale = exp2(float(x_shift(g.act_in)));
   coopMatStore(m, staged, gl_SubgroupID * 256u, 16u, gl_CooperativeMatrixLayoutRowMajor);
@@ -153,7 +153,7 @@ void write_acc(coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>
 
 void main() {
   const uint group = gl_WorkGroupID.z / SK, split = gl_WorkGroupID.z % SK;
-  const Group g = p.groups[group];
+  const MatmulPushGroup g = p.groups[group];
   const uint row0 = gl_WorkGroupID.x * BR;
   if (row0 >= g.m) return;
   // This split's steps: [k_begin, k_end), whole steps (an empty range sums to zeros).

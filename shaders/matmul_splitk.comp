@@ -12,7 +12,7 @@ layout(binding = 1) buffer Y { float y[]; };
 #include "matmul_params.glsl"
 
 void main() {
-  const Group g = p.groups[gl_WorkGroupID.z];
+  const MatmulPushGroup g = p.groups[gl_WorkGroupID.z];
   const uint i = gl_GlobalInvocationID.x;
   if (i >= p.T * g.m) return;
   uint base = 0u;

@@ -17,10 +17,8 @@ layout(binding = 1) writeonly buffer W16 { uvec4 w16[]; };
 
 // Per part: rows, k (a multiple of 8: every type's block is), w_offset (bytes of the weight
 // binding), out_offset (uvec4s of W16).
-layout(push_constant, std430) uniform Push {
-  uint n_parts;
-  uvec4 parts[4];
-} p;
+#include "layouts.h"
+layout(push_constant, std430) uniform Push { HalfWeightsPush p; };
 
 void main() {
   const uvec4 part = p.parts[gl_WorkGroupID.z];

@@ -13,11 +13,9 @@ layout(binding = 1) writeonly buffer X16 { uvec4 x16[]; };
 #define MATMUL_NO_PUSH
 #include "matmul_params.glsl"
 
-// Per group: k, x_offset (floats), x16_offset (uvec4s), act_in (as matmul_params.glsl's Group).
-layout(push_constant, std430) uniform Push {
-  uint T;
-  uvec4 groups[4];
-} p;
+// Per group: k, x_offset (floats), x16_offset (uvec4s), act_in (as matmul_params.glsl's MatmulPushGroup).
+#include "layouts.h"
+layout(push_constant, std430) uniform Push { HalfInputsPush p; };
 
 void main() {
   const uvec4 g = p.groups[gl_WorkGroupID.z];

@@ -13,10 +13,7 @@ layout(binding = 0) readonly buffer Rows { float rows[]; };       // [n_rows, C]
 layout(binding = 1) readonly buffer Pieces { PoolPiece pieces[]; };  // [n_pieces]
 layout(binding = 2) buffer Pooled { float pooled[]; };           // [n_out, C]
 
-layout(push_constant, std430) uniform Push {
-  uint C;
-  uint n_pieces;
-} p;
+layout(push_constant, std430) uniform Push { PoolRowsPush p; };
 
 void main() {
   const PoolPiece piece = pieces[gl_WorkGroupID.x];

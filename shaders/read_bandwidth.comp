@@ -1,4 +1,5 @@
 #version 450
+#extension GL_GOOGLE_include_directive : require
 // Memory read bandwidth probe for the benchmark program: every invocation reads 16-byte words in
 // a grid-stride loop and writes one word, so the bytes moved are the buffer's size.
 layout(local_size_x = 256) in;
@@ -6,7 +7,8 @@ layout(local_size_x = 256) in;
 layout(binding = 0) readonly buffer Src { uvec4 src[]; };  // [n] the buffer read
 layout(binding = 1) writeonly buffer Dst { uint dst[]; };  // [invocations] one word each
 
-layout(push_constant, std430) uniform Push { uint n; } p;
+#include "layouts.h"
+layout(push_constant, std430) uniform Push { BandwidthPush p; };
 
 void main() {
   const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;

@@ -22,7 +22,7 @@ layout(binding = 2) buffer Occurrence { float occ[]; };           // [slots, V]
 layout(binding = 3) readonly buffer Weights { float weight[]; };  // [V]
 layout(binding = 4) writeonly buffer Ids { uint ids[]; };         // [rows]
 
-layout(push_constant, std430) uniform Push { uint V; } p;
+layout(push_constant, std430) uniform Push { SamplePush p; };
 
 #include "reduce.glsl"
 

@@ -17,17 +17,8 @@ layout(binding = 4) buffer State { float state[]; };           // [slots, stride
 layout(binding = 5) readonly buffer Seqs { Sequence seqs[]; }; // [S]
 layout(binding = 6) writeonly buffer Out { float o[]; };       // [T, C]
 
-layout(push_constant, std430) uniform Push {
-  uint T;
-  uint C;
-  uint layer0;        // 1: store v_first; else mix v towards it
-  uint w0_row, a0_row, v0_row, k_k_row, k_a_row, r_k_row, ln_x_w_row, ln_x_b_row;
-  uint state_offset;  // floats from a slot's start to this layer's wkv [H, N, N]
-  uint state_stride;  // floats per slot
-  uint n_seqs;        // (used by wkv7_chunked.comp, which shares this block)
-  uint window_begin;  // this dispatch runs tokens [window_begin, window_begin + window_tokens) of
-  uint window_tokens; // each sequence (ops/wkv7.cpp bounds the loop of one dispatch)
-} p;
+#include "layouts.h"
+layout(push_constant, std430) uniform Push { Wkv7Push p; };
 
 #include "reduce.glsl"
 

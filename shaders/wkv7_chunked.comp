@@ -29,15 +29,8 @@ layout(binding = 5) readonly buffer Seqs { Sequence seqs[]; }; // [S]
 layout(binding = 6) buffer Out { float o[]; };                 // [T, C]
 layout(binding = 7) buffer Scratch { float sc[]; };            // the regions below
 
-layout(push_constant, std430) uniform Push {
-  uint T;
-  uint C;
-  uint layer0;
-  uint w0_row, a0_row, v0_row, k_k_row, k_a_row, r_k_row, ln_x_w_row, ln_x_b_row;
-  uint state_offset;
-  uint state_stride;
-  uint n_seqs;
-} p;
+#include "layouts.h"
+layout(push_constant, std430) uniform Push { Wkv7Push p; };
 
 #define N gl_WorkGroupSize.x
 const uint CH = 16u;  // tokens per chunk

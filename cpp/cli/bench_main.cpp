@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "layouts.h"
 #include "common/error.hpp"
 #include "gguf/ggml_types.hpp"
 #include "ops/matmul.hpp"
@@ -76,7 +77,7 @@ int bandwidth(uint64_t mib) {
   auto b = std::make_shared<rwkv::vk::Buffer>(dev, bytes, rwkv::vk::MemoryKind::Device);
   const uint32_t groups = 132 * 16;  // enough resident workgroups for any current GPU
   auto sink = std::make_shared<rwkv::vk::Buffer>(dev, uint64_t(groups) * 256 * 4, rwkv::vk::MemoryKind::Device);
-  const auto& read = dev->pipeline({rwkv::ShaderId::read_bandwidth, 2, 4, {}});
+  const auto& read = dev->pipeline({rwkv::ShaderId::read_bandwidth, 2, sizeof(rwkv::gpu::BandwidthPush), {}});
   {
     rwkv::vk::Recorder fill(dev);
     fill.fill({a}, 0x01020304u);
@@ -86,7 +87,7 @@ int bandwidth(uint64_t mib) {
   for (int rep = 0; rep < 6; ++rep) {
     rwkv::vk::Recorder rec(dev, /*profile=*/true);
     const uint32_t n = uint32_t(bytes / 16);
-    rec.dispatch(read, {rwkv::vk::reads({a}), rwkv::vk::writes({sink})}, n, {groups, 1, 1});
+    rec.dispatch(read, {rwkv::vk::reads({a}), rwkv::vk::writes({sink})}, rwkv::gpu::BandwidthPush{n}, {groups, 1, 1});
     auto sub = rec.submit();
     sub.wait();
     if (rep) read_ms.push_back(sub.timings().at(0).ms);

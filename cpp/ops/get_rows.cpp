@@ -5,16 +5,14 @@
 #include <string>
 
 #include "ops/weight_variant.hpp"
+#include "layouts.h"
 
 namespace rwkv::ops {
 namespace {
 
 constexpr uint32_t k_workgroup = 64;
 
-struct Push {
-  uint32_t n_tokens, cols, row_bytes, row_begin, row_count, token_begin;
-};
-static_assert(sizeof(Push) == 24);
+using Push = gpu::GetRowsPush;  // shaders/include/layouts.h
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ops/weight_variant.hpp"
+#include "layouts.h"
 
 namespace rwkv::ops {
 namespace {
@@ -87,20 +88,12 @@ uint32_t split_k(uint64_t tiles, uint32_t k, uint64_t sum_floats_per_split, uint
   return best_sk;
 }
 
-struct GroupPush {
-  uint32_t m, k, w_offset, x_offset, y_offset, y_stride, act_in;
-};
-struct Push {
-  uint32_t T, act_out, accumulate, n_groups;
-  GroupPush groups[k_max_groups];
-};
-static_assert(sizeof(Push) == 128, "the minimum maxPushConstantsSize every device has");
+// The push blocks (shaders/include/layouts.h).
+using GroupPush = gpu::MatmulPushGroup;
+using Push = gpu::MatmulPush;
+static_assert(sizeof(Push) == 128 && std::size(Push{}.groups) == k_max_groups, "the minimum maxPushConstantsSize every device has");
 
-// matmul_x16.comp's push block: T, then per group k, x_offset (floats), x16 offset (uvec4s), act_in.
-struct HalfPush {
-  uint32_t T, pad[3];
-  uint32_t groups[k_max_groups][4];
-};
+using HalfPush = gpu::HalfInputsPush;  // matmul_x16.comp's
 
 uint32_t half_quads(uint32_t k) { return (k + 7) / 8; }  // uvec4s (8 halves) per row of X16
 
@@ -330,7 +323,7 @@ void matmul_half_inputs(vk::Recorder& rec, std::span<const MatmulGroup> groups, 
                         std::span<const uint32_t> offsets) {
   if (groups.empty() || groups.size() > k_max_groups || offsets.size() != groups.size())
     throw InvalidArgument("[matmul] 1 to 4 groups, one offset each");
-  HalfPush push{n_tokens, {}, {}};
+  HalfPush push{n_tokens, 0, 0, 0, {}};
   uint64_t hi = 0, most = 0;
   for (size_t i = 0; i < groups.size(); ++i) {
     const MatmulGroup& g = groups[i];
@@ -338,10 +331,7 @@ void matmul_half_inputs(vk::Recorder& rec, std::span<const MatmulGroup> groups, 
     if (g.x.buffer != groups[0].x.buffer) throw InvalidArgument("[matmul] the groups' X must share one buffer");
     if ((offsets[i] + quads) * 16 > out.offset + out.bytes() || offsets[i] * 16ull < out.offset)
       throw InvalidArgument("[matmul] fp16 inputs outside their buffer range");
-    push.groups[i][0] = g.w->cols;
-    push.groups[i][1] = float_offset(g.x, "x");
-    push.groups[i][2] = offsets[i];
-    push.groups[i][3] = uint32_t(g.act_in) | uint32_t(uint8_t(g.x_shift)) << 8;
+    push.groups[i] = {g.w->cols, float_offset(g.x, "x"), offsets[i], uint32_t(g.act_in) | uint32_t(uint8_t(g.x_shift)) << 8};
     hi = std::max<uint64_t>(hi, (offsets[i] + quads) * 16);
     most = std::max(most, quads);
   }
@@ -366,20 +356,14 @@ void matmul_half_weights(vk::Recorder& rec, std::span<const MatrixRows> parts, c
     hi = std::max(hi, w.data.offset + (part.row_begin + part.rows) * w.row_bytes());
   }
   lo = lo / align * align;
-  struct {
-    uint32_t n, pad[3];
-    uint32_t parts[k_max_groups][4];
-  } push{uint32_t(parts.size()), {}, {}};
+  gpu::HalfWeightsPush push{uint32_t(parts.size()), 0, 0, 0, {}};
   uint64_t out_hi = 0;
   for (size_t i = 0; i < parts.size(); ++i) {
     const Matrix& w = *parts[i].w;
     const uint64_t quads = uint64_t(parts[i].rows) * w.cols / 8;
     if (offsets[i] * 16ull < out.offset || (offsets[i] + quads) * 16 > out.offset + out.bytes())
       throw InvalidArgument("[matmul] fp16 weights outside their buffer range");
-    push.parts[i][0] = parts[i].rows;
-    push.parts[i][1] = w.cols;
-    push.parts[i][2] = uint32_t(w.data.offset + parts[i].row_begin * w.row_bytes() - lo);
-    push.parts[i][3] = offsets[i];
+    push.parts[i] = {parts[i].rows, w.cols, uint32_t(w.data.offset + parts[i].row_begin * w.row_bytes() - lo), offsets[i]};
     out_hi = std::max<uint64_t>(out_hi, (offsets[i] + quads) * 16);
     most = std::max(most, quads);
   }

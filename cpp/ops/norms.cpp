@@ -2,24 +2,15 @@
 
 #include <string>
 
+#include "layouts.h"
+
 namespace rwkv::ops {
 namespace {
 
 constexpr uint32_t k_workgroup = 512;  // one workgroup per token: wide, for decode's single token
 
-struct LayerNormPush {
-  uint32_t n_rows, C;
-  float eps;
-  uint32_t weight_row, bias_row, use_rows;
-};
-static_assert(sizeof(LayerNormPush) == 24);
-
-struct ShiftMixPush {
-  uint32_t T, C;
-  float eps;
-  uint32_t ln_weight_row, ln_bias_row, mu_row, n_mix, state_offset, state_stride;
-};
-static_assert(sizeof(ShiftMixPush) == 36);
+using gpu::LayerNormPush;  // shaders/include/layouts.h
+using gpu::ShiftMixPush;
 
 }  // namespace
 

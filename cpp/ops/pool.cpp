@@ -7,10 +7,7 @@ namespace {
 
 constexpr uint32_t k_workgroup = 256;
 
-struct Push {
-  uint32_t C, n_pieces;
-};
-static_assert(sizeof(Push) == 8);
+using Push = gpu::PoolRowsPush;  // shaders/include/layouts.h
 
 }  // namespace
 

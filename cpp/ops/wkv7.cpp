@@ -5,17 +5,12 @@
 #include <cstdlib>
 #include <string>
 
+#include "layouts.h"
+
 namespace rwkv::ops {
 namespace {
 
-struct Push {
-  uint32_t T, C, layer0;
-  uint32_t w0_row, a0_row, v0_row, k_k_row, k_a_row, r_k_row, ln_x_w_row, ln_x_b_row;
-  uint32_t state_offset, state_stride;
-  uint32_t n_seqs;
-  uint32_t window_begin, window_tokens;  // wkv7.comp only
-};
-static_assert(sizeof(Push) == 64);
+using Push = gpu::Wkv7Push;  // shaders/include/layouts.h
 
 // Tokens of a sequence one dispatch of the sequential kernel runs, times its head size: a longer
 // loop in one workgroup came out wrong on lavapipe (Mesa 22.3) from about 26,500 (token 414 at

@@ -11,24 +11,10 @@
 #ifndef MATMUL_PARAMS_GLSL
 #define MATMUL_PARAMS_GLSL
 
-struct Group {
-  uint m;
-  uint k;
-  uint w_offset;
-  uint x_offset;
-  uint y_offset;
-  uint y_stride;
-  uint act_in;
-};
+#include "layouts.h"  // MatmulPushGroup, MatmulPush
 
 #ifndef MATMUL_NO_PUSH
-layout(push_constant, std430) uniform Push {
-  uint T;
-  uint act_out;
-  uint accumulate;
-  uint n_groups;
-  Group groups[4];
-} p;
+layout(push_constant, std430) uniform Push { MatmulPush p; };
 
 float activate_out(float v) {
   if (p.act_out == 1u) {
