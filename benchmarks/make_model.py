@@ -7,16 +7,18 @@ Loads python/rwkv_gpu/testing.py on its own, so it runs where only numpy and ggu
 """
 
 import argparse
-import importlib.util
+import importlib
 import sys
 import time
+import types
 from pathlib import Path
 
-spec = importlib.util.spec_from_file_location(
-    "rwkv_gpu_testing", Path(__file__).resolve().parents[1] / "python" / "rwkv_gpu" / "testing.py")
-testing = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = testing
-spec.loader.exec_module(testing)
+# The package's sources as a bare package (its __init__, which loads the compiled engine, does not
+# run): testing.py and the modules it imports relatively.
+sources = types.ModuleType("rwkv_gpu_sources")
+sources.__path__ = [str(Path(__file__).resolve().parents[1] / "python" / "rwkv_gpu")]
+sys.modules[sources.__name__] = sources
+testing = importlib.import_module("rwkv_gpu_sources.testing")
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("--size", required=True, choices=sorted(testing.SIZES))
