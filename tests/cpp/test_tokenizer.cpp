@@ -2,6 +2,9 @@
 // tests/python/test_tokenizer_parity.py.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "common/error.hpp"
 #include "test_helpers.hpp"
 #include "tokenizer/utf8_stream.hpp"
@@ -29,6 +32,20 @@ TEST(WorldTokenizer, VocabFileRoundTrip) {
   EXPECT_LT(ids.size(), text.size());
   EXPECT_TRUE(tok.encode("").empty());
   EXPECT_THROW(tok.token_bytes(70000), TokenizerError);
+}
+
+// Hostile vocab files (the native fuzz target's findings): an ID with bytes after its digits,
+// and an id far beyond the lines read (a vocabulary of millions of empty tokens: 12 s under ASan).
+TEST(WorldTokenizer, RefusesMalformedAndSparseIds) {
+  const auto path = std::filesystem::temp_directory_path() / "rwkv_gpu_bad_vocab.txt";
+  for (const std::string text : {std::string("1 '\\x01' 1\n6888888\xff\xff\xff" "978 '\\x05' 1\n"), std::string("1 'a' 1\n6888888 'b' 1\n"),
+                                 std::string("1 'a' 1x\n")}) {
+    std::ofstream(path, std::ios::binary) << text;
+    EXPECT_THROW(WorldTokenizer::from_vocab_file(path), TokenizerError) << text;
+  }
+  std::ofstream(path, std::ios::binary) << "3 'c' 1\n1 'a' 1\n2 'b' 1\n";  // any order, dense
+  EXPECT_EQ(WorldTokenizer::from_vocab_file(path).vocab_size(), 4u);
+  std::filesystem::remove(path);
 }
 
 TEST(Utf8Stream, NeverSplitsACharacter) {
