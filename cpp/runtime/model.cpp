@@ -124,133 +124,150 @@ void Model::check(std::span<const SeqRef> seqs, const State& state) const {
     throw InvalidArgument("[run] the state belongs to another model");
 }
 
+// The steps of one chunk: plan (the host-visible inputs the shaders read, and which output row
+// belongs to which token), record, submit (replaying a recorded decode step), read back.
+Model::ChunkPlan Model::plan_chunk(const Chunk& chunk, std::span<const SeqRef> seqs, Rows rows, const Outputs& outputs) {
+  auto* ids = reinterpret_cast<uint32_t*>(token_ids_->mapped());
+  auto* token_seq = reinterpret_cast<uint32_t*>(token_seq_->mapped());
+  auto* seq_table = reinterpret_cast<gpu::Sequence*>(seqs_->mapped());
+  auto* row_list = reinterpret_cast<uint32_t*>(rows_->mapped());
+  const bool sampling = outputs.kind == Outputs::Sample, pooled = outputs.kind == Outputs::Pooled;
+  auto* sample_rows = sampling ? reinterpret_cast<ops::SampleRow*>(outputs.sampler->params()->mapped()) : nullptr;
+  auto* pool_pieces = reinterpret_cast<ops::PoolPiece*>(pool_pieces_->mapped());
+  ChunkPlan plan;
+  plan.n_seqs = uint32_t(chunk.size());
+  for (uint32_t p = 0; p < chunk.size(); ++p) {
+    const auto rows_before = uint32_t(plan.row_owner.size());
+    const Piece& piece = chunk[p];
+    const SeqRef& seq = seqs[piece.seq];
+    const uint32_t n = piece.end - piece.begin;
+    std::memcpy(ids + plan.T, seq.tokens.data() + piece.begin, n * 4);
+    std::fill_n(token_seq + plan.T, n, p);
+    seq_table[p] = {plan.T, n, seq.slot, 0};
+    for (uint32_t i = piece.begin; i < piece.end; ++i) {
+      const bool last = i + 1 == seq.tokens.size();
+      if (rows == Rows::All || (rows == Rows::Last && last && seq.output)) {
+        const auto r = uint32_t(plan.row_owner.size());
+        row_list[r] = plan.T + (i - piece.begin);
+        if (sampling) {
+          sample_rows[r] = outputs.samples[piece.seq];
+          sample_rows[r].logits_row = r;
+        }
+        plan.row_owner.emplace_back(piece.seq, i);
+      }
+    }
+    if (pooled && plan.row_owner.size() > rows_before)
+      pool_pieces[plan.n_pool_pieces++] = {rows_before, uint32_t(plan.row_owner.size()) - rows_before, piece.seq, 0};
+    plan.T += n;
+  }
+  if (sampling && plan.rows() > outputs.sampler->max_rows()) throw InvalidArgument("[step] more draws than the sampler's rows");
+  return plan;
+}
+
+vk::Submission Model::record_chunk(const ChunkPlan& plan, State& state, const Outputs& outputs, uint32_t n_seqs, bool first,
+                                   bool last, bool reusable) {
+  const auto& c = info_.config;
+  const bool pooled = outputs.kind == Outputs::Pooled;
+  const uint64_t pooled_bytes = uint64_t(n_seqs) * c.n_embd * 4;
+  const ops::BatchView batch{{token_ids_}, {token_seq_}, {seqs_}, plan.T, plan.n_seqs};
+  vk::Recorder rec(device_, profiling_, reusable);
+  forward_->record_layers(rec, batch, {state.buffer()});
+  const vk::BufferRange logits_range{logits_};
+  forward_->record_output(rec, {rows_}, plan.rows(), pooled ? nullptr : &logits_range);
+  if (plan.rows() && rows_back(outputs)) rec.copy({logits_}, {logits_back_}, uint64_t(plan.rows()) * c.vocab * 4);
+  if (pooled) {
+    if (first) rec.fill({pooled_, 0, pooled_bytes}, 0);
+    ops::pool_rows(rec, {forward_->embeddings()}, {pool_pieces_}, plan.n_pool_pieces, c.n_embd, {pooled_, 0, pooled_bytes});
+    if (last) {
+      const ops::PoolFinish finish{c.n_embd, c.head_size, uint32_t(c.wkv_offset(c.n_layer - 1)), uint32_t(c.state_floats()),
+                                   outputs.pooling == Pooling::State, outputs.pooling == Pooling::Mean, outputs.normalize};
+      ops::pool_finish(rec, {state.buffer()}, {pool_seqs_}, n_seqs, finish, {pooled_, 0, pooled_bytes});
+      rec.copy({pooled_, 0, pooled_bytes}, {pooled_back_, 0, pooled_bytes}, pooled_bytes);
+    }
+  }
+  if (outputs.kind == Outputs::Sample) {
+    const Sampler& s = *outputs.sampler;
+    ops::sample(rec, {logits_}, {s.params()}, plan.rows(), {s.occurrence()}, {s.token_weights()}, c.vocab, {s.ids()});
+  }
+  return rec.submit();
+}
+
+void Model::submit_chunk(const ChunkPlan& plan, State& state, const Outputs& outputs, uint32_t n_seqs, bool first, bool last) {
+  // Decoding (one token per sequence): replay the recording of this shape (see DecodeStep).
+  // (Pooled calls are not replayed: their first and last chunks record more than the others.)
+  if (plan.T == plan.n_seqs && !profiling_ && outputs.kind != Outputs::Pooled) {
+    const bool sampling = outputs.kind == Outputs::Sample;
+    const DecodeKey key{state.buffer().get(), sampling ? outputs.sampler->occurrence().get() : nullptr,
+                        plan.T, plan.rows(), uint32_t(outputs.kind), outputs.keep_logits};
+    auto it = std::find_if(decode_steps_.begin(), decode_steps_.end(), [&](const DecodeStep& d) { return d.key == key; });
+    if (it != decode_steps_.end()) {
+      it->submission.resubmit();
+    } else {
+      if (decode_steps_.size() == 8) decode_steps_.erase(decode_steps_.begin());
+      decode_steps_.push_back({key, record_chunk(plan, state, outputs, n_seqs, first, last, true), state.liveness(),
+                               sampling ? outputs.sampler->liveness() : state.liveness()});
+      it = decode_steps_.end() - 1;
+    }
+    try {
+      it->submission.wait();
+    } catch (const DeviceTimeout&) {
+      decode_steps_.erase(it);  // its recording went to the device: record anew next time
+      throw;
+    }
+    return;
+  }
+  auto submission = record_chunk(plan, state, outputs, n_seqs, first, last, false);
+  submission.wait();
+  if (profiling_)
+    for (auto& t : submission.timings()) last_timings_.push_back(std::move(t));
+}
+
+void Model::read_back(const ChunkPlan& plan, const Outputs& outputs, uint32_t n_seqs, bool last, const RowSink& sink) const {
+  const auto& c = info_.config;
+  const auto* out = reinterpret_cast<const float*>(logits_back_->mapped());
+  const auto* drawn = outputs.kind == Outputs::Sample ? reinterpret_cast<const uint32_t*>(outputs.sampler->ids()->mapped()) : nullptr;
+  for (uint32_t r = 0; r < plan.rows(); ++r)
+    if (drawn && drawn[r] >= c.vocab)  // sample.comp's marker
+      throw NonFinite("[sample] the logits of sequence " + std::to_string(plan.row_owner[r].first) +
+                      " hold NaN or infinity (non-finite weights or state): nothing to sample from");
+  if (outputs.kind != Outputs::Pooled) {
+    const bool whole_rows = rows_back(outputs);
+    for (uint32_t r = 0; r < plan.rows(); ++r)
+      sink(plan.row_owner[r].first, plan.row_owner[r].second, whole_rows ? out + uint64_t(r) * c.vocab : nullptr,
+           drawn ? drawn[r] : 0);
+  } else if (last) {
+    for (uint32_t s = 0; s < n_seqs; ++s) sink(s, 0, reinterpret_cast<const float*>(pooled_back_->mapped()) + uint64_t(s) * c.n_embd, 0);
+  }
+}
+
 void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const Outputs& outputs, const RowSink& sink,
                     const Progress& progress) {
   std::erase_if(decode_steps_, [](const DecodeStep& d) { return d.state_alive.expired() || d.sampler_alive.expired(); });
   const auto& c = info_.config;
-  const bool logits = outputs.kind != Outputs::Pooled;
-  const bool sampling = outputs.kind == Outputs::Sample;
-  const bool pooled = outputs.kind == Outputs::Pooled;
-  const bool rows_back = (!sampling || outputs.keep_logits) && !pooled;  // whole rows come back to the host
+  const auto n_seqs = uint32_t(seqs.size());
   std::vector<std::span<const uint32_t>> token_spans;
-  for (const auto& s : seqs) token_spans.push_back(s.tokens);
-  bool first_chunk = true;
   uint64_t done = 0, total = 0;
-  for (const auto& s : seqs) total += s.tokens.size();
-  const uint64_t pooled_bytes = uint64_t(seqs.size()) * c.n_embd * 4;
-  if (pooled && (!pooled_ || pooled_->size() < pooled_bytes)) {
-    pooled_ = std::make_shared<vk::Buffer>(device_, pooled_bytes, vk::MemoryKind::Device);
-    pooled_back_ = std::make_shared<vk::Buffer>(device_, pooled_bytes, vk::MemoryKind::Readback);
-    pool_seqs_ = std::make_shared<vk::Buffer>(device_, seqs.size() * sizeof(ops::PoolSeq), vk::MemoryKind::Upload);
-  }
-  if (pooled) {
+  for (const auto& s : seqs) token_spans.push_back(s.tokens), total += s.tokens.size();
+  if (outputs.kind == Outputs::Pooled) {
+    const uint64_t pooled_bytes = uint64_t(n_seqs) * c.n_embd * 4;
+    if (!pooled_ || pooled_->size() < pooled_bytes) {
+      pooled_ = std::make_shared<vk::Buffer>(device_, pooled_bytes, vk::MemoryKind::Device);
+      pooled_back_ = std::make_shared<vk::Buffer>(device_, pooled_bytes, vk::MemoryKind::Readback);
+      pool_seqs_ = std::make_shared<vk::Buffer>(device_, n_seqs * sizeof(ops::PoolSeq), vk::MemoryKind::Upload);
+    }
     auto* table = reinterpret_cast<ops::PoolSeq*>(pool_seqs_->mapped());
-    for (size_t s = 0; s < seqs.size(); ++s) table[s] = {seqs[s].slot, uint32_t(seqs[s].tokens.size())};
+    for (uint32_t s = 0; s < n_seqs; ++s) table[s] = {seqs[s].slot, uint32_t(seqs[s].tokens.size())};
   }
   // Logits of every token come back a logits buffer at a time.
-  const auto chunks = plan_chunks(token_spans, logits && rows == Rows::All ? logit_rows_ : forward_->max_tokens());
-  for (size_t chunk_index = 0; chunk_index < chunks.size(); ++chunk_index) {
-    const Chunk& chunk = chunks[chunk_index];
-    const bool last_chunk = chunk_index + 1 == chunks.size();
-    if (!first_chunk && interrupt_check_) interrupt_check_();
-    auto* ids = reinterpret_cast<uint32_t*>(token_ids_->mapped());
-    auto* token_seq = reinterpret_cast<uint32_t*>(token_seq_->mapped());
-    auto* seq_table = reinterpret_cast<gpu::Sequence*>(seqs_->mapped());
-    auto* row_list = reinterpret_cast<uint32_t*>(rows_->mapped());
-    auto* sample_rows = sampling ? reinterpret_cast<ops::SampleRow*>(outputs.sampler->params()->mapped()) : nullptr;
-    auto* pool_pieces = reinterpret_cast<ops::PoolPiece*>(pool_pieces_->mapped());
-    uint32_t n_pool_pieces = 0;
-    std::vector<std::pair<uint32_t, uint32_t>> row_owner;  // (sequence, token index) of each output row
-    uint32_t T = 0;
-    for (uint32_t p = 0; p < chunk.size(); ++p) {
-      const auto rows_before = uint32_t(row_owner.size());
-      const Piece& piece = chunk[p];
-      const SeqRef& seq = seqs[piece.seq];
-      const uint32_t n = piece.end - piece.begin;
-      std::memcpy(ids + T, seq.tokens.data() + piece.begin, n * 4);
-      std::fill_n(token_seq + T, n, p);
-      seq_table[p] = {T, n, seq.slot, 0};
-      for (uint32_t i = piece.begin; i < piece.end; ++i) {
-        const bool last = i + 1 == seq.tokens.size();
-        if (rows == Rows::All || (rows == Rows::Last && last && seq.output)) {
-          const auto r = uint32_t(row_owner.size());
-          row_list[r] = T + (i - piece.begin);
-          if (sampling) {
-            sample_rows[r] = outputs.samples[piece.seq];
-            sample_rows[r].logits_row = r;
-          }
-          row_owner.emplace_back(piece.seq, i);
-        }
-      }
-      if (pooled && row_owner.size() > rows_before)
-        pool_pieces[n_pool_pieces++] = {rows_before, uint32_t(row_owner.size()) - rows_before, piece.seq, 0};
-      T += n;
-    }
-    const auto n_rows = uint32_t(row_owner.size());
-    if (sampling && n_rows > outputs.sampler->max_rows()) throw InvalidArgument("[step] more draws than the sampler's rows");
-    const uint64_t bytes = uint64_t(n_rows) * c.vocab * 4;
-    const ops::BatchView batch{{token_ids_}, {token_seq_}, {seqs_}, T, uint32_t(chunk.size())};
-    auto record = [&](bool reusable) {
-      vk::Recorder rec(device_, profiling_, reusable);
-      forward_->record_layers(rec, batch, {state.buffer()});
-      const vk::BufferRange logits_range{logits_};
-      forward_->record_output(rec, {rows_}, n_rows, logits ? &logits_range : nullptr);
-      if (n_rows && rows_back) rec.copy({logits_}, {logits_back_}, bytes);
-      if (pooled) {
-        if (first_chunk) rec.fill({pooled_, 0, pooled_bytes}, 0);
-        ops::pool_rows(rec, {forward_->embeddings()}, {pool_pieces_}, n_pool_pieces, c.n_embd, {pooled_, 0, pooled_bytes});
-        if (last_chunk) {
-          const ops::PoolFinish finish{c.n_embd, c.head_size, uint32_t(c.wkv_offset(c.n_layer - 1)), uint32_t(c.state_floats()),
-                                       outputs.pooling == Pooling::State, outputs.pooling == Pooling::Mean, outputs.normalize};
-          ops::pool_finish(rec, {state.buffer()}, {pool_seqs_}, uint32_t(seqs.size()), finish, {pooled_, 0, pooled_bytes});
-          rec.copy({pooled_, 0, pooled_bytes}, {pooled_back_, 0, pooled_bytes}, pooled_bytes);
-        }
-      }
-      if (sampling) {
-        const Sampler& s = *outputs.sampler;
-        ops::sample(rec, {logits_}, {s.params()}, n_rows, {s.occurrence()}, {s.token_weights()}, c.vocab, {s.ids()});
-      }
-      return rec.submit();
-    };
-    // (Pooled calls are not replayed: their first and last chunks record more than the others.)
-    if (T == chunk.size() && !profiling_ && !pooled) {
-      // Decoding (one token per sequence): replay the recording of this shape (see DecodeStep).
-      const DecodeKey key{state.buffer().get(), sampling ? outputs.sampler->occurrence().get() : nullptr,
-                          T, n_rows, uint32_t(outputs.kind), outputs.keep_logits};
-      auto it = std::find_if(decode_steps_.begin(), decode_steps_.end(), [&](const DecodeStep& d) { return d.key == key; });
-      if (it != decode_steps_.end()) {
-        it->submission.resubmit();
-      } else {
-        if (decode_steps_.size() == 8) decode_steps_.erase(decode_steps_.begin());
-        decode_steps_.push_back({key, record(true), state.liveness(), sampling ? outputs.sampler->liveness() : state.liveness()});
-        it = decode_steps_.end() - 1;
-      }
-      try {
-        it->submission.wait();
-      } catch (const DeviceTimeout&) {
-        decode_steps_.erase(it);  // its recording went to the device: record anew next time
-        throw;
-      }
-    } else {
-      auto submission = record(false);
-      submission.wait();
-      if (profiling_)
-        for (auto& t : submission.timings()) last_timings_.push_back(std::move(t));
-    }
-    const auto* out = reinterpret_cast<const float*>(logits_back_->mapped());
-    const auto* drawn = sampling ? reinterpret_cast<const uint32_t*>(outputs.sampler->ids()->mapped()) : nullptr;
-    for (uint32_t r = 0; r < n_rows; ++r)
-      if (drawn && drawn[r] >= c.vocab)  // sample.comp's marker
-        throw NonFinite("[sample] the logits of sequence " + std::to_string(row_owner[r].first) +
-                        " hold NaN or infinity (non-finite weights or state): nothing to sample from");
-    if (!pooled)
-      for (uint32_t r = 0; r < n_rows; ++r)
-        sink(row_owner[r].first, row_owner[r].second, rows_back ? out + uint64_t(r) * c.vocab : nullptr, drawn ? drawn[r] : 0);
-    else if (last_chunk)
-      for (uint32_t s = 0; s < seqs.size(); ++s)
-        sink(s, 0, reinterpret_cast<const float*>(pooled_back_->mapped()) + uint64_t(s) * c.n_embd, 0);
-    first_chunk = false;
-    done += T;
+  const bool all_logits = outputs.kind != Outputs::Pooled && rows == Rows::All;
+  const auto chunks = plan_chunks(token_spans, all_logits ? logit_rows_ : forward_->max_tokens());
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const bool first = i == 0, last = i + 1 == chunks.size();
+    if (!first && interrupt_check_) interrupt_check_();
+    const ChunkPlan plan = plan_chunk(chunks[i], seqs, rows, outputs);
+    submit_chunk(plan, state, outputs, n_seqs, first, last);
+    read_back(plan, outputs, n_seqs, last, sink);
+    done += plan.T;
     if (progress) progress(done, total);
   }
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model/forward.hpp"
+#include "runtime/batch_plan.hpp"
 #include "runtime/sampler.hpp"
 #include "runtime/state.hpp"
 #include "tokenizer/world_tokenizer.hpp"
@@ -113,8 +114,25 @@ class Model {
   // Called per output row: (sequence, token index in the sequence, row of C or V floats or null,
   // drawn token id).
   using RowSink = std::function<void(uint32_t, uint32_t, const float*, uint32_t)>;
+  // Runs the sequences chunk by chunk (plan_chunks), each through the four steps below.
   void forward(std::span<const SeqRef> seqs, State& state, Rows rows, const Outputs& outputs, const RowSink& sink,
                const Progress& progress = {});
+  // One chunk: its tokens and sequences, and the (sequence, token index) of each output row.
+  struct ChunkPlan {
+    uint32_t T = 0, n_seqs = 0, n_pool_pieces = 0;
+    std::vector<std::pair<uint32_t, uint32_t>> row_owner;
+    uint32_t rows() const { return uint32_t(row_owner.size()); }
+  };
+  // Whole rows of logits come back to the host (not for pooling, nor for sampling without keep_logits).
+  static bool rows_back(const Outputs& o) { return o.kind == Outputs::Logits || (o.kind == Outputs::Sample && o.keep_logits); }
+  // Writes the chunk's host-visible inputs (token ids, sequences, output rows, sampling rows, pool pieces).
+  ChunkPlan plan_chunk(const Chunk& chunk, std::span<const SeqRef> seqs, Rows rows, const Outputs& outputs);
+  vk::Submission record_chunk(const ChunkPlan& plan, State& state, const Outputs& outputs, uint32_t n_seqs, bool first,
+                              bool last, bool reusable);
+  // Records and submits the chunk (a decode step replays its cached recording) and waits.
+  void submit_chunk(const ChunkPlan& plan, State& state, const Outputs& outputs, uint32_t n_seqs, bool first, bool last);
+  // Hands the chunk's rows (or, after the last chunk of a pooled call, every sequence's vector) to the sink.
+  void read_back(const ChunkPlan& plan, const Outputs& outputs, uint32_t n_seqs, bool last, const RowSink& sink) const;
   void check(std::span<const SeqRef> seqs, const State& state) const;
   static std::vector<SeqRef> refs(std::span<const std::span<const uint32_t>> seqs);
 

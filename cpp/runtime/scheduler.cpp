@@ -57,7 +57,10 @@ void Scheduler::cancel(uint64_t id) {
 }
 
 void Scheduler::admit(Slot& slot, uint32_t index, uint64_t id, Request request) {
-  slot = Slot{Phase::Prefill, id, std::move(request)};
+  slot = Slot{};
+  slot.phase = Phase::Prefill;
+  slot.id = id;
+  slot.request = std::move(request);
   slot.text = TextStream(model_->tokenizer(), slot.request.stop);
   if (slot.request.state)
     state_->copy_slot(*slot.request.state, 0, index);

@@ -237,8 +237,9 @@ class Model:
             raise ValueError("no tokens: give a non-empty text or at least one token id")
         if not np.issubdtype(ids.dtype, np.integer):
             raise ValueError(f"token ids must be integers, got {ids.dtype}")
-        if ids.min() < 0 or ids.max() >= self.vocab_size:
-            bad = int(ids[(ids < 0) | (ids >= self.vocab_size)][0])
+        # Negative or past 32 bits would wrap in the cast; the engine checks ids against the vocabulary.
+        if ids.min() < 0 or ids.max() > 0xFFFFFFFF:
+            bad = int(ids[(ids < 0) | (ids > 0xFFFFFFFF)][0])
             raise ValueError(f"token id {bad} is out of range for a vocabulary of {self.vocab_size}")
         return ids.astype(np.uint32)
 
