@@ -16,15 +16,23 @@ const char* finish_name(Finish f) {
   return nullptr;
 }
 
+namespace {
+
+// Checked before anything is allocated for it.
+uint32_t checked_batch(const Model& model, uint32_t max_batch) {
+  if (max_batch == 0 || max_batch > model.max_batch())
+    throw InvalidArgument("max_batch must be in 1.." + std::to_string(model.max_batch()) +
+                          " (the model's info['max_batch']: its chunk_tokens, at most 512)");
+  return max_batch;
+}
+
+}  // namespace
+
 Scheduler::Scheduler(std::shared_ptr<Model> model, uint32_t max_batch)
     : model_(std::move(model)),
-      state_(model_->new_state(std::max(1u, max_batch))),
-      sampler_(model_->device(), model_->token_penalty_weights(), std::max(1u, max_batch), std::max(1u, max_batch)),
-      slots_(max_batch) {
-  if (max_batch == 0 || max_batch > model_->max_batch())
-    throw InvalidArgument("[Scheduler] max_batch must be in 1.." + std::to_string(model_->max_batch()) +
-                          " (the model's max_batch: its chunk_tokens, at most 512)");
-}
+      state_(model_->new_state(checked_batch(*model_, max_batch))),
+      sampler_(model_->device(), model_->token_penalty_weights(), max_batch, max_batch),
+      slots_(max_batch) {}
 
 uint64_t Scheduler::submit(Request request) {
   if (request.prompt.empty()) throw InvalidArgument("[generate] the prompt has no tokens");

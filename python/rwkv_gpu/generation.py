@@ -149,7 +149,7 @@ class Batcher:
     """
 
     def __init__(self, model, max_batch: int = 64):
-        if not 1 <= max_batch <= model.info["max_batch"]:
+        if int(max_batch) != max_batch or not 1 <= max_batch <= 0xFFFFFFFF:  # the engine checks its own bound
             raise ValueError(f"max_batch must be in 1..{model.info['max_batch']} (the model's info['max_batch']: its "
                              "chunk_tokens, at most 512)")
         self.model = model
