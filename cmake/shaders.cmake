@@ -9,6 +9,7 @@ set(RWKV_SHADER_OUT "${CMAKE_BINARY_DIR}/generated/shaders")
 file(MAKE_DIRECTORY "${RWKV_SHADER_OUT}")
 set_property(GLOBAL PROPERTY RWKV_SHADER_NAMES "")
 set_property(GLOBAL PROPERTY RWKV_SHADER_OUTPUTS "")
+set_property(GLOBAL PROPERTY RWKV_SHADER_SOURCES "")
 set_property(GLOBAL PROPERTY RWKV_WEIGHT_FAMILIES "")
 
 find_package(Python 3.10 COMPONENTS Interpreter)
@@ -74,6 +75,20 @@ function(rwkv_add_shader name source)
     VERBATIM)
   set_property(GLOBAL APPEND PROPERTY RWKV_SHADER_NAMES "${name}")
   set_property(GLOBAL APPEND PROPERTY RWKV_SHADER_OUTPUTS "${out}")
+  set_property(GLOBAL APPEND PROPERTY RWKV_SHADER_SOURCES "${source}")
+endfunction()
+
+# Every shaders/*.comp no rwkv_add_shader() has named yet becomes one variant named after its
+# file, without defines: a new single-variant shader needs no line in variants.cmake.
+function(rwkv_add_remaining_shaders)
+  file(GLOB sources CONFIGURE_DEPENDS RELATIVE "${RWKV_SHADER_DIR}" "${RWKV_SHADER_DIR}/*.comp")
+  get_property(named GLOBAL PROPERTY RWKV_SHADER_SOURCES)
+  foreach(source IN LISTS sources)
+    if(NOT source IN_LIST named)
+      get_filename_component(name "${source}" NAME_WE)
+      rwkv_add_shader(${name} ${source})
+    endif()
+  endforeach()
 endfunction()
 
 # One variant of SOURCE per weight type in RWKV_WEIGHT_TYPES (entries NAME:GGML_ID), named

@@ -1,6 +1,8 @@
 # The shader variant table: one rwkv_add_shader() per (source, defines) combination; the first
 # argument becomes rwkv::ShaderId::<name>. Families over weight types get one variant per entry
-# of RWKV_WEIGHT_TYPES (NAME:ggml type id) and a lookup table (cpp/ops/weight_variant.hpp).
+# of RWKV_WEIGHT_TYPES (NAME:ggml type id) and a lookup table (cpp/ops/weight_variant.hpp). A
+# shader with one variant and no defines needs no line: rwkv_add_remaining_shaders() adds it
+# under its file name.
 set(RWKV_WEIGHT_TYPES F32:0 F16:1 BF16:30 Q4_0:2 Q4_1:3 Q5_0:6 Q5_1:7 Q8_0:8 Q4_K:12 Q5_K:13 Q6_K:14)
 
 rwkv_add_weight_shader(get_rows get_rows.comp)
@@ -8,17 +10,10 @@ rwkv_add_weight_shader(matvec matmul.comp MATVEC)
 rwkv_add_weight_shader(matmul_batched matmul.comp BATCHED)
 rwkv_add_weight_shader(matmul_tiled matmul.comp TILED)
 rwkv_add_weight_shader(matmul_coopmat matmul_coopmat.comp COOPMAT)
-rwkv_add_shader(matmul_x16 matmul_x16.comp)
 rwkv_add_weight_shader(matmul_w16 matmul_w16.comp)
-rwkv_add_shader(matmul_splitk matmul_splitk.comp)
 
-rwkv_add_shader(layer_norm layer_norm.comp)
-rwkv_add_shader(ln_shift_mix ln_shift_mix.comp)
-rwkv_add_shader(wkv7 wkv7.comp)
 rwkv_add_shader(wkv7_chunk_prepare wkv7_chunked.comp PREPARE)
 rwkv_add_shader(wkv7_chunk_state wkv7_chunked.comp STATE)
 rwkv_add_shader(wkv7_chunk_output wkv7_chunked.comp OUTPUT)
-rwkv_add_shader(sample sample.comp)
-rwkv_add_shader(pool_rows pool_rows.comp)
-rwkv_add_shader(pool_finish pool_finish.comp)
-rwkv_add_shader(read_bandwidth read_bandwidth.comp)
+
+rwkv_add_remaining_shaders()
