@@ -27,9 +27,8 @@ void pool_finish(vk::Recorder& rec, const vk::BufferRange& state, const vk::Buff
     throw InvalidArgument("[pool_finish] the sequence table or the pooled rows hold fewer than " + std::to_string(n_seqs) + " sequences");
   if (f.from_state && (f.head_size == 0 || f.C % f.head_size || f.wkv_offset + uint64_t(f.C) * f.head_size > f.slot_floats))
     throw InvalidArgument("[pool_finish] the wkv state does not fit the slot layout");
-  const auto& pipeline = rec.device().pipeline({ShaderId::pool_finish, 3, sizeof(gpu::PoolFinishPush), {k_workgroup}});
-  const gpu::PoolFinishPush push{f.C, f.head_size, f.wkv_offset, f.slot_floats, f.from_state, f.mean, f.normalize};
-  rec.dispatch(pipeline, {vk::reads(state), vk::reads(seqs), vk::updates(pooled)}, push, {n_seqs, 1, 1});
+  const auto& pipeline = rec.device().pipeline({ShaderId::pool_finish, 3, sizeof(PoolFinish), {k_workgroup}});
+  rec.dispatch(pipeline, {vk::reads(state), vk::reads(seqs), vk::updates(pooled)}, f, {n_seqs, 1, 1});
 }
 
 }  // namespace rwkv::ops

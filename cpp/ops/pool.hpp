@@ -22,15 +22,9 @@ void pool_rows(vk::Recorder& rec, const vk::BufferRange& rows, const vk::BufferR
 // One sequence for pool_finish: its state slot and its token count (layouts.h).
 using PoolSeq = gpu::PoolSeq;
 
-struct PoolFinish {
-  uint32_t C;
-  uint32_t head_size;    // N
-  uint32_t wkv_offset;   // floats from a slot's start to the last layer's wkv [H, N, N]
-  uint32_t slot_floats;  // floats per state slot
-  bool from_state;       // pooled[s, h * N + i] = mean over j of that wkv (the "state" pooling)
-  bool mean;             // scale by 1 / tokens
-  bool normalize;        // divide by max(L2 norm, 1e-12)
-};
+// What pool_finish does (layouts.h: the push block itself): the state layout for "state" pooling,
+// and the from_state / mean / normalize flags (0 or 1).
+using PoolFinish = gpu::PoolFinishPush;
 
 // Finishes the n_seqs rows of `pooled` ([n_seqs, C]; `seqs`: host-visible PoolSeq entries with
 // slots inside `state` and tokens > 0 where `mean`), as `f` says.
