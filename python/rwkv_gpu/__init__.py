@@ -17,7 +17,9 @@ from .cache import CacheStats, EmbeddingCache
 from .generation import DEFAULT_MAX_TOKENS, FINISH_REASONS, Batcher, Generation, GenerationStream, Request, SamplingParams
 from ._core import DEFAULT_STOP_TOKENS
 from .model import Model, State
-from .similarity import cosine_similarity, similarity_matrix, top_k
+from .similarity import cos_sim, cosine_similarity, semantic_search, similarity_matrix, top_k
+from .chat import CHAT_TEMPLATES, ChatTemplate
+from .openai_types import OpenAIError
 from .tokenizer import StreamDecoder, Tokenizer, world_vocab_path
 
 try:  # pyproject.toml's [project] version, as installed: one place to change it
@@ -69,6 +71,11 @@ __all__ = [
     "cosine_similarity",
     "similarity_matrix",
     "top_k",
+    "cos_sim",
+    "semantic_search",
+    "ChatTemplate",
+    "CHAT_TEMPLATES",
+    "OpenAIError",
     "similarity",
     "workloads",
     "DeviceInfo",

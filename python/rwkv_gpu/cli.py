@@ -9,6 +9,7 @@
     rwkv-gpu bench [-m MODEL]                prefill and decode speed
     rwkv-gpu convert IN -o OUT.gguf          a .pth / .safetensors checkpoint to GGUF
     rwkv-gpu demo [-m MODEL]                 the main job: search, doc state, generation, timed
+    rwkv-gpu serve [-m MODEL] [--port 8000]  an OpenAI-compatible HTTP server (the server extra)
 
 MODEL defaults to $RWKV_GPU_MODEL, else the embedded default model. Errors print one line (exit
 status 1); ``--debug`` shows the traceback. ``--version`` prints the package version.
@@ -236,6 +237,42 @@ def _convert(args) -> None:
     print(f"wrote {out} ({out.stat().st_size:,d} bytes, {args.type})")
 
 
+def _serve_args(p: argparse.ArgumentParser) -> None:
+    # The defaults are the server's own (server.app.Settings), read without importing FastAPI.
+    from .server.settings import Settings
+
+    d = Settings()
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--api-key", default=os.environ.get("RWKV_GPU_API_KEY"),
+                   help="require 'Authorization: Bearer KEY' on /v1/* (default: $RWKV_GPU_API_KEY, else none)")
+    p.add_argument("--served-model-name", help="the model's id in /v1/models and responses (default: its name)")
+    p.add_argument("--max-batch", type=int, default=d.max_batch, help="sequences generating together")
+    p.add_argument("--max-queue", type=int, default=d.max_queue, help="requests waiting beyond those; more get 429")
+    p.add_argument("--max-tokens", type=int, default=d.max_tokens, help="default and largest max_tokens of a request")
+    p.add_argument("--max-prompt-tokens", type=int, default=d.max_prompt_tokens)
+    p.add_argument("--max-body-bytes", type=int, default=d.max_body_bytes, help="larger request bodies get 413")
+    p.add_argument("--chat-template", help="chat template name (default: rwkv-world)")
+    p.add_argument("--pooling", default=d.pooling, choices=("last", "mean", "state"), help="of /v1/embeddings")
+    p.add_argument("--no-normalize", action="store_true", help="/v1/embeddings without unit length")
+    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+
+
+def _serve(args) -> None:
+    from .chat import chat_template
+
+    chat_template(args.chat_template)  # an unknown name fails before the model loads
+    from .server import Settings, serve
+
+    settings = Settings(served_model_name=args.served_model_name, api_key=args.api_key, max_batch=args.max_batch,
+                        max_queue=args.max_queue, max_tokens=args.max_tokens, max_prompt_tokens=args.max_prompt_tokens,
+                        max_body_bytes=args.max_body_bytes,
+                        chat_template=args.chat_template, pooling=args.pooling, normalize=not args.no_normalize)
+    model = _load(args.model, args.device)
+    print(f"serving {model.name} on http://{args.host}:{args.port}/v1 ({model.info['device']})", file=sys.stderr)
+    serve(model, args.host, args.port, settings, log_level=args.log_level)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``rwkv-gpu`` argument parser (every subcommand and its defaults)."""
     parser = argparse.ArgumentParser(prog="rwkv-gpu", description="RWKV-7 on Vulkan GPUs")
@@ -290,6 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--task", default="auto", choices=("auto", "bible", "email"),
                       help="auto (default): bible on the default model, email on any other")
     demo.add_argument("--seed", type=int, default=7, help="sampling seed of the first generation (the second: +1)")
+    _serve_args(with_model("serve", "an OpenAI-compatible HTTP server: /v1/completions, /v1/chat/completions, "
+                                    "/v1/embeddings, /v1/models, /health, /metrics"))
     return parser
 
 
@@ -316,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
             from .demo import run_demo
 
             run_demo(_model_path(args.model), args.device, seed=args.seed, task=args.task)
+        elif args.command == "serve":
+            _serve(args)
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130

@@ -174,6 +174,16 @@ class Batcher:
         """True when no request is waiting or running."""
         return self._core.idle
 
+    @property
+    def running(self) -> int:
+        """Requests holding a slot (their prompt or their generation advancing each step)."""
+        return self._core.running
+
+    @property
+    def waiting(self) -> int:
+        """Requests queued for a free slot."""
+        return self._core.waiting
+
     def submit(self, prompt: str | bytes | Sequence[int], max_tokens: int = DEFAULT_MAX_TOKENS, *,
                sampling: SamplingParams | None = None, stop: str | Sequence[str] | None = None,
                stop_tokens: Sequence[int] | None = None, state=None, return_logits: bool = False,

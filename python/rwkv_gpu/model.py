@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from . import _core
+from .compat import CompatMixin
 from .generation import DEFAULT_MAX_TOKENS, Batcher, Generation, GenerationStream, SamplingParams, per_sequence
 from .tokenizer import Tokenizer
 
@@ -66,7 +67,7 @@ class State:
         self._model.load_state(self, values)
 
 
-class Model:
+class Model(CompatMixin):
     """An RWKV-7 model loaded from a GGUF file onto a Vulkan device.
 
     Example::

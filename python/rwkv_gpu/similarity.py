@@ -87,3 +87,20 @@ def top_k(query, corpus, k: int) -> tuple[np.ndarray, np.ndarray]:
     if np.ndim(query) == 1:
         return idx[0], best[0]
     return idx, best
+
+
+# sentence-transformers' names (``util.cos_sim``, ``util.semantic_search``), on numpy arrays.
+_top_k = top_k  # semantic_search's parameter hides the function, as in sentence-transformers' signature
+
+
+def cos_sim(a, b) -> np.ndarray:
+    """``sentence_transformers.util.cos_sim``: every row of a against every row of b, float32
+    ``[len(a), len(b)]`` (a vector counts as one row); the same as ``similarity_matrix``."""
+    return similarity_matrix(a, b)
+
+
+def semantic_search(query_embeddings, corpus_embeddings, top_k: int = 10) -> list[list[dict]]:
+    """``sentence_transformers.util.semantic_search``: for each query (a vector or rows of a matrix),
+    the ``top_k`` most similar corpus rows as ``{"corpus_id": int, "score": float}``, best first."""
+    idx, scores = _top_k(np.atleast_2d(np.asarray(query_embeddings)), corpus_embeddings, top_k)
+    return [[{"corpus_id": int(i), "score": float(s)} for i, s in zip(row_i, row_s)] for row_i, row_s in zip(idx, scores)]

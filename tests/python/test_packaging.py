@@ -23,7 +23,11 @@ PACKAGE = REPO / "python" / "rwkv_gpu"
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 
 # Imported only inside `try: ... except ImportError`, with a fallback or a clear error.
-OPTIONAL = {"safetensors": "convert reads .safetensors without it", "pyarrow": "embed -o x.parquet only"}
+OPTIONAL = {"safetensors": "convert reads .safetensors without it", "pyarrow": "embed -o x.parquet only",
+            "torch": "encode(convert_to_tensor=True) only"}
+# rwkv_gpu.server's HTTP modules need the server extra; the package's entry points import them
+# behind an ImportError that names the extra (server/__init__.py), and nothing else imports them.
+SERVER_MODULES = ("app.py", "engine.py", "metrics.py")
 
 
 def python(code: str) -> subprocess.CompletedProcess:
@@ -54,17 +58,28 @@ def third_party_imports() -> dict[str, list[tuple[str, bool]]]:
         for child in ast.iter_child_nodes(node):
             visit(child, file, guarded)
 
-    for file in sorted(PACKAGE.glob("*.py")):
-        visit(ast.parse(file.read_text()), file, False)
+    for file in sorted(PACKAGE.glob("*.py")) + sorted((PACKAGE / "server").glob("*.py")):
+        guarded = file.parent.name == "server" and file.name in SERVER_MODULES
+        visit(ast.parse(file.read_text()), file, guarded)
     return found
 
 
+def names(specs) -> set[str]:
+    return {re.match(r"[A-Za-z0-9_.-]+", d).group(0).lower().replace("-", "_") for d in specs}
+
+
 def test_every_import_is_a_declared_dependency_or_guarded():
-    declared = {re.match(r"[A-Za-z0-9_.-]+", d).group(0).lower().replace("-", "_") for d in PYPROJECT["dependencies"]}
+    declared = names(PYPROJECT["dependencies"])
+    server_extra = names(PYPROJECT["optional-dependencies"]["server"])
     imports = third_party_imports()
     assert "gguf" in imports  # the scan sees function-level imports (convert and testing need gguf)
+    assert {"fastapi", "uvicorn", "prometheus_client"} <= imports.keys()  # and the server package
     for module, sites in imports.items():
         if module in declared:
+            continue
+        if module in server_extra:
+            outside = [site for site, guarded in sites if not guarded and site.split(":")[0] not in SERVER_MODULES]
+            assert not outside, f"{module} (the server extra) imported outside the server's guarded modules: {outside}"
             continue
         assert module in OPTIONAL, f"{module} is imported ({sites}) but not in pyproject's dependencies"
         unguarded = [site for site, guarded in sites if not guarded]

@@ -1,0 +1,25 @@
+"""The server's settings: one definition of ``rwkv-gpu serve``'s options and their defaults
+(importable without the server extra, so the command line can show them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..compat import EMBEDDING_NORMALIZE, EMBEDDING_POOLING
+from ..generation import DEFAULT_MAX_TOKENS
+
+
+@dataclass
+class Settings:
+    """``rwkv-gpu serve``'s options (the command line gives each; these are its defaults)."""
+
+    served_model_name: str | None = None  # default: the model's name
+    api_key: str | None = None  # required as "Authorization: Bearer KEY" on /v1/* when set
+    max_batch: int = 64  # sequences generating together
+    max_queue: int = 256  # requests waiting beyond them; more get 429
+    max_tokens: int = DEFAULT_MAX_TOKENS  # default and largest max_tokens of a request
+    max_prompt_tokens: int = 32768
+    max_body_bytes: int = 16 << 20
+    chat_template: str | None = None  # default: chat.DEFAULT_CHAT_TEMPLATE
+    pooling: str = EMBEDDING_POOLING  # of /v1/embeddings
+    normalize: bool = EMBEDDING_NORMALIZE
