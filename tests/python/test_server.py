@@ -7,8 +7,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -209,3 +212,21 @@ def test_bad_requests_keep_the_server_up(small_server):
     assert s.request("POST", "/v1/completions", {"prompt": "x"}, key=None)[0] == 401
     assert s.request("GET", "/v1/nothing")[0] == 404
     assert s.alive()
+
+
+def test_readme_server_examples_run(tmp_path):
+    """The README's curl and openai-client examples, against a server started as the README says
+    (no API key), with its port instead of 8000."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    curl = re.findall(r"```sh server\n(.*?)```", readme, flags=re.S)
+    client = re.findall(r"```python server\n(.*?)```", readme, flags=re.S)
+    assert len(curl) == 1 and len(client) == 1
+    s = ServerProcess()
+    try:
+        here = f"127.0.0.1:{s.port}"
+        out = subprocess.run(["bash", "-c", curl[0].replace("127.0.0.1:8000", here)], capture_output=True, text=True,
+                             timeout=120, check=True)
+        assert json.loads(out.stdout)["object"] == "chat.completion"
+        exec(compile(client[0].replace("127.0.0.1:8000", here), "README.md", "exec"), {})
+    finally:
+        s.close()
