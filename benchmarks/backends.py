@@ -8,6 +8,10 @@ small interface. Each adapter loads one model file; a workload an engine cannot 
   offloaded when the build has a GPU backend). Embeddings: LAST pooling, like ``pooling="last"``.
 - ``rwkv``: the official package (PyPI ``rwkv``, RWKV-7 mode, strategy "cpu fp32") on the
   training script's .pth of the model where one exists; it returns logits only.
+- ``flash-linear-attention``: fla's ``RWKV7Model`` on CUDA with the GGUF's weights (fla_backend.py).
+
+``BENCH_SKIP="backend=reason;..."`` skips a backend with that reason (the device script sets it when
+a backend's build or load probe failed, so the rest of the run goes on).
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ PTH = {"default": REPO / "tests" / "data" / "rwkv7-kjv-4x192.pth"}
 THREADS = int(os.environ.get("BENCH_THREADS") or os.cpu_count() or 1)
 
 
+# Why fla is skipped on tokenization (fla_backend.Fla and the World tokenizer test say it).
+FLA_NO_TOKENIZER = "fla has no tokenizer of its own (the suite gives it rwkv_gpu's token ids)"
 # The sampled-generation workload's settings, the same for every backend.
 SAMPLING = {"temperature": 0.8, "top_p": 0.85}
 
@@ -45,11 +51,25 @@ class Unsupported(Exception):
 
 def version(dist: str) -> str:
     """The installed version of a distribution (or of the package of that import name)."""
-    dist = {"llama_cpp": "llama_cpp_python", "rwkv_gpu": "rwkv_gpu"}.get(dist, dist)
+    dist = {"llama_cpp": "llama_cpp_python", "rwkv_gpu": "rwkv_gpu", "fla": "flash-linear-attention"}.get(dist, dist)
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
+
+
+def skipped_by_env(backend: str) -> str | None:
+    """The reason BENCH_SKIP gives for skipping this backend, if any."""
+    for item in filter(None, os.environ.get("BENCH_SKIP", "").split(";")):
+        name, _, reason = item.partition("=")
+        if name.strip() == backend:
+            return reason.strip() or "skipped by BENCH_SKIP"
+    return None
+
+
+def weight_type(path) -> str:
+    """The GGUF type of the model's big matrices (a layer's key projection), e.g. "F16"."""
+    return rwkv_gpu.GGUFFile(path).tensors["blk.0.time_mix_key.weight"].type
 
 
 def normalized(v) -> np.ndarray:
@@ -107,11 +127,10 @@ class LlamaCpp:
                                    **common)
         gpu = llama_cpp.llama_supports_gpu_offload()
         self.info = {"backend": self.name, "version": llama_cpp.__version__,
-                     "device": "GPU offload (all layers)" if gpu else f"CPU, threads={THREADS}"}
+                     "device": f"GPU offload (all layers): {gpu_name()}" if gpu else f"CPU, threads={THREADS}"}
         # llama.cpp's CPU products round activations to the weight's dot type (F16 for F16 weights):
         # tests/python/test_llama_cpp_parity.py measures < 1e-5 on F32 files and < 5e-3 on F16.
-        f32 = model == "tiny"
-        self.tolerance = 1e-4 if f32 else 5e-3
+        self.tolerance = 1e-4 if weight_type(path) == "F32" else 5e-3
 
     def tokenize(self, text: str) -> list[int]:
         return self.llm.tokenize(text.encode(), add_bos=False, special=False)
@@ -220,6 +239,24 @@ class Official:
         self.doc_state(texts[0])
 
 
+def gpu_name() -> str:
+    """The NVIDIA GPU and driver (nvidia-smi), or "" where there is none."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return ", driver ".join(out.splitlines()[0].split(", ")) if out else ""
+
+
+def fla(model: str):
+    from fla_backend import Fla  # imported on use: it imports this module
+
+    return Fla(MODELS[model])
+
+
 def world_gguf() -> Path:
     """A small random-weight GGUF with the World vocabulary (rwkv_gpu.testing.random_model: the
     token list, types and tokenizer model as llama.cpp's converter writes them), written once into
@@ -251,11 +288,14 @@ def world_tokenizer(backend: str):
         from rwkv.rwkv_tokenizer import TRIE_TOKENIZER
 
         return TRIE_TOKENIZER(os.path.join(os.path.dirname(rwkv.__file__), "rwkv_vocab_v20230424.txt")).encode
+    if backend == "flash-linear-attention":
+        raise Unsupported(FLA_NO_TOKENIZER)
     raise Unsupported(f"unknown backend {backend!r}")
 
 
-BACKENDS = {"rwkv_gpu": RwkvGpu, "llama-cpp-python": LlamaCpp, "rwkv": Official}
+BACKENDS = {"rwkv_gpu": RwkvGpu, "llama-cpp-python": LlamaCpp, "rwkv": Official, "flash-linear-attention": fla}
 # What each needs importable; a missing one skips that backend with the install hint.
 REQUIRES = {"rwkv_gpu": ("rwkv_gpu", "make build-package"),
             "llama-cpp-python": ("llama_cpp", "make deps-test, or pip install llama-cpp-python"),
-            "rwkv": ("rwkv", "pip install rwkv torch")}
+            "rwkv": ("rwkv", "pip install rwkv torch"),
+            "flash-linear-attention": ("fla", "pip install flash-linear-attention; it needs CUDA, torch and triton")}

@@ -1,7 +1,9 @@
 # Sourced by the device_*.sh scripts on a lent GPU machine: unpacks the Vulkan loader (.gl) and
 # installs the carried wheels (.whl) into /tmp/site (PYTHONPATH); with BUILD_PACKAGE=1 it also
-# unpacks the shader toolchain (.vkdev) and builds the Python package there. Carry: .gl, .whl
-# (and .vkdev to build). Creates $OUT, which may name a folder not made yet.
+# builds the Python package there (build_rwkv_gpu). Defines build_rwkv_gpu and
+# build_llama_cpp_python for scripts that run the builds themselves (side by side). Carry: .gl,
+# .whl (and .vkdev to build the package, .llcpp to build llama-cpp-python). Creates $OUT, which
+# may name a folder not made yet.
 mkdir -p "${OUT:?}"
 for f in .gl/*.deb; do dpkg -x "$f" /; done
 ldconfig
@@ -9,8 +11,11 @@ icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 [ -f "$icd" ] && export VK_DRIVER_FILES=$icd
 python3 -m pip install -q --upgrade --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl
 export PYTHONPATH=/tmp/site
-# A package built by an earlier script of the same call (same tree) is kept: /tmp/site/.built.
-if [ "${BUILD_PACKAGE:-0}" = 1 ] && [ ! -f /tmp/site/.built ]; then
+
+# rwkv_gpu into /tmp/site with the carried shader toolchain (.vkdev). A package built by an earlier
+# script of the same call (same tree) is kept: /tmp/site/.built.
+build_rwkv_gpu() {
+  [ -f /tmp/site/.built ] && return 0
   mkdir -p /opt/vkdev
   for f in .vkdev/*.deb; do dpkg -x "$f" /opt/vkdev; done
   export LD_LIBRARY_PATH=/opt/vkdev/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
@@ -19,4 +24,30 @@ if [ "${BUILD_PACKAGE:-0}" = 1 ] && [ ! -f /tmp/site/.built ]; then
     -Ccmake.define.Vulkan_LIBRARY=/opt/vkdev/usr/lib/x86_64-linux-gnu/libvulkan.so.1 \
     -Ccmake.define.Vulkan_GLSLC_EXECUTABLE=/opt/vkdev/usr/bin/glslc . 2>&1 | tail -5
   python3 -c "import rwkv_gpu; print([d.name for d in rwkv_gpu.devices()])" && touch /tmp/site/.built
+}
+
+# llama-cpp-python (CUDA, sm_90) into /tmp/site-llama (its own folder: it may build beside the
+# package), from the sdist cut down by device_carry.sh (.llcpp). The CMake options are
+# device_matrix.sh's llama-bench build's, whose binary loads and runs our files: GGML_NATIVE=OFF
+# (x86-64-v3 CPU code without AMX: with -march=native on an AMX Xeon this version's AMX matmul
+# segfaulted on our Q8_0 and Q4_K files; the sdist's default is native), FlashAttention kernels
+# compiled out (RWKV has no attention; the biggest cut in CUDA compile time). Exit status: the build's.
+build_llama_cpp_python() {
+  local t0=$SECONDS rc
+  [ -x /usr/local/cuda/bin/nvcc ] && export PATH=/usr/local/cuda/bin:$PATH
+  rm -rf /tmp/llsrc && mkdir -p /tmp/llsrc && tar xzf .llcpp/llama.cpp-src.tgz -C /tmp/llsrc || return 1
+  ( cd /tmp/llsrc/llama_cpp_python-0.3.36 && CMAKE_BUILD_PARALLEL_LEVEL=16 \
+    CMAKE_ARGS="-DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DGGML_NATIVE=OFF -DGGML_CUDA_FA=OFF \
+      -DGGML_CUDA_FA_QUANTS=f16-f16 -DGGML_CUDA_NCCL=OFF -DGGML_CUDA_COMPRESSION_MODE=speed -DGGML_CCACHE=OFF \
+      -DLLAVA_BUILD=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+      -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF" \
+    timeout "${LLAMA_BUILD_TIMEOUT:-420}" python3 -m pip install -v --no-index --no-deps --no-build-isolation \
+      --target /tmp/site-llama . )
+  rc=$?
+  echo "llama-cpp-python build: exit $rc after $((SECONDS - t0)) s"
+  return $rc
+}
+
+if [ "${BUILD_PACKAGE:-0}" = 1 ]; then
+  build_rwkv_gpu
 fi

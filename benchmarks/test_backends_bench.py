@@ -5,7 +5,7 @@ with precision "exact" so that a fast wrong backend fails instead of winning.
     pytest benchmarks/ --benchmark-disable    # each comparison once, agreement checks only (CI)
 
 Workloads: doc state (an email's opening, ~120 tokens -> unit vector), field analysis (the same +
-6 field prompts -> scores, best first), embed_batch (the corpus' 12 texts -> unit vectors), prefill (last-token logits of the whole ~200-word email),
+6 field prompts -> scores, best first), embed_batch (the corpus' 11 texts of two characters or more, but the one with "<s>" -> unit vectors), prefill (last-token logits of the whole ~200-word email),
 decode (32 greedy tokens after a short prompt), generate_sampled (32 tokens at temperature 0.8,
 top-p 0.85), tokenization (a multilingual corpus; "world": the
 65 536-token World tokenizer). docs/benchmarks.md describes the tolerances and shows a run.
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backends import BACKENDS, MODELS, REQUIRES, SAMPLING, Unsupported, version, world_tokenizer
+from backends import BACKENDS, MODELS, REQUIRES, SAMPLING, Unsupported, skipped_by_env, version, weight_type, world_tokenizer
 from embed_bench import EMAIL, SCHEMA
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))
@@ -29,7 +29,9 @@ DOC = EMAIL.split(" I went through")[0]  # the opening of the email: subject, gr
 PROMPT = "In the beginning God created the heaven and the earth."
 DECODE_TOKENS = 32
 CORPUS = "\n".join(TEXTS) * 20
-DOCS = [t for t in TEXTS if len(t) > 1]  # the corpus' texts of more than one character
+# The corpus' texts of more than one character, but for the one with "<s>" in it: on World
+# vocabularies llama.cpp reads that text as token 0 (test_tokenization checks that difference).
+DOCS = [t for t in TEXTS if len(t) > 1 and "<s>" not in t]
 
 backends = pytest.mark.parametrize("backend", list(BACKENDS))
 models = pytest.mark.parametrize("model", list(MODELS))
@@ -37,7 +39,8 @@ models = pytest.mark.parametrize("model", list(MODELS))
 
 def prepare(benchmark, workload: str, model: str, eng, **extra) -> None:
     benchmark.group = f"{workload} / {model}"
-    benchmark.extra_info.update(eng.info, workload=workload, model=model, model_file=MODELS[model].name, **extra)
+    benchmark.extra_info.update(eng.info, workload=workload, model=model, model_file=MODELS[model].name,
+                                weights=weight_type(MODELS[model]), tolerance=eng.tolerance, **extra)
 
 
 def run(benchmark, fn, *args):
@@ -47,12 +50,24 @@ def run(benchmark, fn, *args):
         pytest.skip(f"{benchmark.extra_info['backend']}: {e}")
 
 
-def assert_close(got, want, tolerance: float, what: str) -> None:
+def assert_close(benchmark, got, want, tolerance: float, what: str) -> None:
+    """max |got - want| <= tolerance x max(1, max |want|); the largest such ratio of the test is kept
+    in extra_info["error"] (also when the check fails: the JSON then shows by how much)."""
     got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
     assert got.shape == want.shape, f"{what}: shape {got.shape} != {want.shape}"
     scale = max(1.0, float(np.abs(want).max()))
     err = float(np.abs(got - want).max())
+    benchmark.extra_info["error"] = max(benchmark.extra_info.get("error", 0.0), err / scale)
     assert err <= tolerance * scale, f"{what}: max |diff| {err:.3g} > {tolerance:g} x {scale:.3g}"
+
+
+def assert_best(row, token: int, tolerance: float, what: str) -> None:
+    """``token`` is the reference row's best, or within 2 x tolerance x max(1, max |row|) of it: a
+    near tie that the backend's rounding may flip (random-weight models have many)."""
+    row = np.asarray(row, np.float64)
+    gap = float(row.max() - row[token])
+    assert gap <= 2 * tolerance * max(1.0, float(np.abs(row).max())), \
+        f"{what}: token {token} is {gap:.3g} below the reference's best {int(row.argmax())}"
 
 
 @models
@@ -61,7 +76,7 @@ def test_doc_state(benchmark, engine, reference, backend, model):
     eng, ref = engine(backend, model), reference(model)
     prepare(benchmark, "doc_state", model, eng, tokens=len(ref.tokenize(DOC)))
     got = run(benchmark, eng.doc_state, DOC)
-    assert_close(got, ref.doc_state(DOC), eng.tolerance, f"{backend} doc vector")
+    assert_close(benchmark, got, ref.doc_state(DOC), eng.tolerance, f"{backend} doc vector")
 
 
 @models
@@ -71,7 +86,7 @@ def test_field_analysis(benchmark, engine, reference, backend, model):
     prepare(benchmark, "field_analysis", model, eng, fields=len(SCHEMA))
     got = run(benchmark, eng.field_analysis, DOC, SCHEMA)
     want = ref.field_analysis(DOC, SCHEMA)
-    assert_close([got[k] for k in SCHEMA], [want[k] for k in SCHEMA], eng.tolerance, f"{backend} field scores")
+    assert_close(benchmark, [got[k] for k in SCHEMA], [want[k] for k in SCHEMA], eng.tolerance, f"{backend} field scores")
     # The ranking agrees wherever the reference's neighbouring scores are further apart than the tolerance.
     names, scores = list(want), list(want.values())
     for i in range(len(names) - 1):
@@ -85,7 +100,7 @@ def test_embed_batch(benchmark, engine, reference, backend, model):
     eng, ref = engine(backend, model), reference(model)
     prepare(benchmark, "embed_batch", model, eng, documents=len(DOCS), tokens=sum(len(ref.tokenize(t)) for t in DOCS))
     got = run(benchmark, eng.embed_batch, DOCS)
-    assert_close(got, ref.embed_batch(DOCS), eng.tolerance, f"{backend} document vectors")
+    assert_close(benchmark, got, ref.embed_batch(DOCS), eng.tolerance, f"{backend} document vectors")
 
 
 @models
@@ -96,8 +111,8 @@ def test_prefill(benchmark, engine, reference, backend, model):
     prepare(benchmark, "prefill", model, eng, tokens=len(tokens))
     got = run(benchmark, eng.prefill, tokens)
     want = ref.prefill(tokens)
-    assert_close(got, want, eng.tolerance, f"{backend} last-token logits")
-    assert int(np.argmax(got)) == int(np.argmax(want))
+    assert_close(benchmark, got, want, eng.tolerance, f"{backend} last-token logits")
+    assert_best(want, int(np.argmax(got)), eng.tolerance, f"{backend} argmax")
 
 
 @models
@@ -107,7 +122,15 @@ def test_decode(benchmark, engine, reference, backend, model):
     tokens = ref.tokenize(PROMPT)
     prepare(benchmark, "decode", model, eng, prompt_tokens=len(tokens), tokens=DECODE_TOKENS)
     got = run(benchmark, eng.greedy, tokens, DECODE_TOKENS)
-    assert got == ref.greedy(tokens, DECODE_TOKENS), f"{backend}: greedy tokens differ from rwkv_gpu exact"
+    want = ref.greedy(tokens, DECODE_TOKENS)
+    assert len(got) == len(want)
+    # The same tokens, up to a near tie of the reference (assert_best): after one, the two runs
+    # continue different texts and are not compared further.
+    diverged = next((i for i, (g, w) in enumerate(zip(got, want)) if g != w), None)
+    if diverged is not None:
+        row = ref.all_logits(list(tokens) + list(want))[len(tokens) - 1 + diverged]
+        assert_best(row, got[diverged], eng.tolerance, f"{backend} greedy token {diverged}")
+    benchmark.extra_info["same_tokens"] = DECODE_TOKENS if diverged is None else diverged
 
 
 def nucleus(logits: np.ndarray, temperature: float, top_p: float) -> set[int]:
@@ -140,25 +163,29 @@ def test_generate_sampled(benchmark, engine, reference, backend, model):
 @pytest.mark.parametrize("model", list(MODELS) + ["world"])
 @backends
 def test_tokenization(benchmark, engine, reference, backend, model):
-    text = CORPUS
     if model == "world":
         module, hint = REQUIRES[backend]
+        if reason := skipped_by_env(backend):
+            pytest.skip(f"{backend}: {reason}")
         pytest.importorskip(module, reason=f"{backend} is not installed ({hint})")
         try:
             encode = world_tokenizer(backend)
         except Unsupported as e:
             pytest.skip(f"{backend}: {e}")
-        if backend == "llama-cpp-python":
-            # A known difference, checked here and left out below: llama.cpp's RWKV tokenizer
-            # matches token 0's text "<s>" in plain text (token 0), where the official
-            # tokenizer and ours encode those three bytes.
-            assert list(encode("<s>")) == [0] and world_tokenizer("rwkv_gpu")("<s>") != [0]
-            text = CORPUS.replace("<s>", "")
-        want = world_tokenizer("rwkv_gpu")(text)
+        reference_encode = world_tokenizer("rwkv_gpu")
         info = {"backend": backend, "version": version(module), "device": "CPU"}
     else:
         eng = engine(backend, model)
-        encode, want, info = eng.tokenize, reference(model).tokenize(text), dict(eng.info, model_file=MODELS[model].name)
+        encode, reference_encode = eng.tokenize, reference(model).tokenize
+        info = dict(eng.info, model_file=MODELS[model].name)
+    text = CORPUS
+    if backend == "llama-cpp-python" and list(encode("<s>")) == [0]:
+        # A known difference on World vocabularies, checked here and left out below: llama.cpp's
+        # RWKV tokenizer matches token 0's text "<s>" in plain text (token 0), where the official
+        # tokenizer and ours encode those three bytes.
+        assert reference_encode("<s>") != [0]
+        text = CORPUS.replace("<s>", "")
+    want = reference_encode(text)
     benchmark.group = f"tokenization / {model}"
     benchmark.extra_info.update(info, workload="tokenization", model=model, bytes=len(text.encode()))
     got = run(benchmark, encode, text)

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The backend suite (benchmarks/test_backends_bench.py, pytest-benchmark) on a lent GPU machine:
+# rwkv_gpu (built there), llama-cpp-python (CUDA build, sm_90, built there from .llcpp) and
+# flash-linear-attention (fla wheels from .whl, on the image's torch and triton) side by side on
+# the same random-weight GGUF files at the SIZES shapes (--random-model; make_model.py's writer).
+#
+# One call, in this order: llama-cpp-python's build (the longest step, niced) runs in the
+# background while the model files are written and rwkv_gpu builds; rwkv_gpu and fla then compile
+# their kernels on those files (warmup.py: Vulkan pipelines, Triton autotuning) while the GPU is
+# otherwise idle;
+# then llama-cpp-python loads a file in a probe process (llama_cpp_probe.py): if that fails, the
+# CPU-only path and a native backtrace (cuda-gdb) are tried and the suite skips llama-cpp-python
+# with that reason (BENCH_SKIP) instead of dying with it. Then one pytest per size, on an idle
+# machine; each stops starting tests at its share of DEADLINE (BENCH_DEADLINE), so it ends
+# normally and writes its JSON.
+#
+# Carry: .gl .vkdev .whl .llcpp (benchmarks/device_carry.sh fills them). Results in $OUT:
+# backends-SIZE.json and pytest-SIZE.txt per size, setup.log (GPU, builds, models, warm-up, probe
+# exit), llama_build.log, llama_probe.log. Then, here: python benchmarks/bench_report.py
+# backends-*.json --merged benchmarks/results/DATE-h200-backends.json --out docs/...
+set -uo pipefail
+OUT=${OUT:-/tmp/out}
+SIZES=${SIZES:-"0.1b 2.9b"}
+DTYPE=${DTYPE:-f16}
+DEADLINE=${DEADLINE:-575}   # seconds after the start by which every pytest has ended (the tool's limit: 600)
+LAST_MIN=${LAST_MIN:-230}   # seconds of that kept for the last size's pytest
+export LLAMA_BUILD_TIMEOUT=${LLAMA_BUILD_TIMEOUT:-330}  # past it, the suite runs without llama-cpp-python
+PYTEST_ARGS=${PYTEST_ARGS:-"--benchmark-min-rounds=3 --benchmark-max-time=0.3"}
+export BENCH_MODEL_DIR=/tmp/models PYTHONUNBUFFERED=1
+source benchmarks/device_setup.sh
+log=$OUT/setup.log
+stamp() { echo "[${SECONDS}s] $*" | tee -a "$log"; }
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee -a "$log"
+date -u +%FT%TZ >>"$log"
+
+( renice -n 15 -p $BASHPID >/dev/null; build_llama_cpp_python ) >"$OUT/llama_build.log" 2>&1 &
+llama_build=$!
+mkdir -p "$BENCH_MODEL_DIR"
+( for size in $SIZES; do  # the file names --random-model looks for; whole files only (mv)
+    f=$BENCH_MODEL_DIR/random-$size-$DTYPE.gguf
+    python3 benchmarks/make_model.py --size "$size" --dtype "$DTYPE" --out "$f.part" && mv "$f.part" "$f"
+  done ) >>"$log" 2>&1 &
+build_rwkv_gpu >>"$log" 2>&1
+stamp "rwkv_gpu build: $([ -f /tmp/site/.built ] && echo ok || echo FAILED)"
+
+for size in $SIZES; do
+  f=$BENCH_MODEL_DIR/random-$size-$DTYPE.gguf
+  for _ in $(seq 240); do [ -f "$f" ] && break; sleep 1; done
+  timeout 240 python3 benchmarks/warmup.py "$f" >>"$log" 2>&1
+  stamp "warm-up $size: exit $?"
+done
+
+wait $llama_build
+rc=$?
+stamp "llama-cpp-python build: exit $rc"
+if [ $rc != 0 ]; then
+  tail -30 "$OUT/llama_build.log"
+  export BENCH_SKIP="llama-cpp-python=its CUDA build failed on this machine (exit $rc, llama_build.log)"
+else
+  export PYTHONPATH=/tmp/site-llama:$PYTHONPATH
+  f=$BENCH_MODEL_DIR/random-${SIZES%% *}-$DTYPE.gguf
+  timeout 180 python3 -X faulthandler benchmarks/llama_cpp_probe.py "$f" >"$OUT/llama_probe.log" 2>&1
+  rc=$?
+  stamp "llama-cpp-python probe (all layers offloaded): exit $rc"
+  grep "^probe" "$OUT/llama_probe.log"
+  if [ $rc != 0 ]; then
+    timeout 120 python3 -X faulthandler benchmarks/llama_cpp_probe.py "$f" --cpu >>"$OUT/llama_probe.log" 2>&1
+    stamp "llama-cpp-python probe (no layers offloaded): exit $?"
+    gdb=$(command -v cuda-gdb || echo /usr/local/cuda/bin/cuda-gdb)
+    timeout 150 "$gdb" -batch -ex run -ex "bt 40" --args python3 benchmarks/llama_cpp_probe.py "$f" \
+      >>"$OUT/llama_probe.log" 2>&1
+    stamp "cuda-gdb backtrace: exit $? (llama_probe.log)"
+    tail -60 "$OUT/llama_probe.log"
+    export BENCH_SKIP="llama-cpp-python=did not load and run the model in a probe process (exit $rc; 139 is a segfault; llama_probe.log)"
+  fi
+fi
+
+sizes=($SIZES)
+for i in "${!sizes[@]}"; do
+  size=${sizes[$i]}
+  left=$((DEADLINE - SECONDS))
+  [ $((i + 1)) -lt ${#sizes[@]} ] && left=$((left - LAST_MIN))
+  if [ $left -lt 30 ]; then stamp "pytest $size: not run, $left s left"; continue; fi
+  select="not default and not tiny"  # the CI models: not what this call is for
+  [ "$i" -gt 0 ] && select="$select and not world"  # the World tokenizer test once
+  stamp "pytest $size: up to $left s"
+  BENCH_DEADLINE=$(($(date +%s) + left - 30)) timeout -k 10 "$left" python3 -m pytest benchmarks -q -p no:cacheprovider \
+    --benchmark-only --random-model "$size-$DTYPE" -k "$select" --benchmark-json "$OUT/backends-$size.json" \
+    --benchmark-columns=min,median,rounds $PYTEST_ARGS >"$OUT/pytest-$size.txt" 2>&1
+  stamp "pytest $size: exit $?"
+  grep -E "^(FAILED|ERROR|SKIPPED)|passed|failed" "$OUT/pytest-$size.txt" | tail -25
+done

@@ -1,0 +1,46 @@
+"""Runs each workload of the backend suite once through rwkv_gpu (both precisions: the suite's
+engine and its reference) and fla on the given GGUF files, then exits.
+
+    python benchmarks/warmup.py MODEL.gguf [...]
+
+What the engines compile on first use stays on disk: rwkv_gpu's Vulkan pipelines (its pipeline
+cache, and the driver's), fla's Triton kernels with their autotuning (dozens of configurations
+each: minutes in all on a fresh machine). A device call runs this while other work
+(llama-cpp-python's build) keeps the CPUs busy and the GPU idle, so the suite's own first calls
+find them ready. Timings do not depend on it: pytest-benchmark's first (calibration) call of each
+test is not timed either.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import rwkv_gpu
+import test_backends_bench as suite
+from backends import BACKENDS, MODELS, RwkvGpu, Unsupported
+
+for path in map(Path, sys.argv[1:]):
+    MODELS[path.stem] = path
+    tokenizer = rwkv_gpu.Tokenizer.from_gguf(path)
+    email, prompt = tokenizer.encode(suite.EMAIL), tokenizer.encode(suite.PROMPT)
+    engines = {"rwkv_gpu fast": lambda: RwkvGpu(path.stem), "rwkv_gpu exact": lambda: RwkvGpu(path.stem, "exact"),
+               "fla": lambda: BACKENDS["flash-linear-attention"](path.stem)}
+    for name, make in engines.items():
+        t0 = time.perf_counter()
+        try:
+            eng = make()
+        except Unsupported as e:
+            print(f"warm-up {name} {path.name}: skipped ({e})", flush=True)
+            continue
+        t1 = time.perf_counter()
+        eng.doc_state(suite.DOC)
+        eng.field_analysis(suite.DOC, suite.SCHEMA)
+        eng.embed_batch(suite.DOCS)
+        eng.prefill(email)
+        eng.greedy(prompt, 2)
+        eng.sample(prompt, 2)
+        if name == "rwkv_gpu exact":
+            eng.all_logits(prompt)  # the reference's check of sampled tokens
+        print(f"warm-up {name} {path.name}: loaded in {t1 - t0:.1f} s, the workloads once in "
+              f"{time.perf_counter() - t1:.1f} s", flush=True)
+        del eng
