@@ -133,6 +133,7 @@ void bind_model(py::module_& m) {
         d["precision"] = ops::precision_name(i.precision);
         d["chunk_tokens"] = model.chunk_tokens();
         d["max_batch"] = model.max_batch();
+        d["max_state_slots"] = model.max_state_slots();
         return d;
       })
       .def("set_profiling", &runtime::Model::set_profiling, py::arg("on"))

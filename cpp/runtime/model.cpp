@@ -91,7 +91,17 @@ Model::Model(const std::filesystem::path& path, const std::string& device, const
 
 Model::~Model() = default;
 
+uint32_t Model::max_state_slots() const {
+  const uint64_t slot_bytes = info_.config.state_floats() * 4;
+  return uint32_t(std::min<uint64_t>(device_->info().max_storage_buffer_range / slot_bytes, UINT32_MAX));
+}
+
 std::shared_ptr<State> Model::new_state(uint32_t slots) const {
+  if (slots > max_state_slots())
+    throw InvalidArgument("[State] " + std::to_string(slots) + " slots of " + std::to_string(info_.config.state_floats() * 4) +
+                          " bytes exceed the device's largest storage binding (" +
+                          std::to_string(device_->info().max_storage_buffer_range >> 20) + " MiB): at most " +
+                          std::to_string(max_state_slots()) + " (info['max_state_slots'])");
   return std::make_shared<State>(device_, info_.fingerprint, info_.config.state_floats(), slots);
 }
 

@@ -1,5 +1,6 @@
 // The engine facade: a loaded RWKV-7 model on one device, running token sequences on states.
 #pragma once
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -77,9 +78,14 @@ class Model {
   // With `logits`, their rows of logits come back too ([drawn, V]); otherwise only the ids do.
   std::vector<uint32_t> step(std::span<const StepSeq> seqs, State& state, Sampler& sampler, std::vector<float>* logits);
   uint32_t chunk_tokens() const { return forward_->max_tokens(); }
+  // The most slots one state can hold: the shaders bind a state whole, so its slots must fit the
+  // device's largest storage binding (maxStorageBufferRange: 128 MiB on lavapipe, 4 GiB on the
+  // H200; a slot of the 2.9B shape is 21 MiB).
+  uint32_t max_state_slots() const;
   // The most sequences one step can sample, and the rows of logits a chunk can return: the logit
-  // rows the model holds (min(chunk_tokens, 512): a row is vocab floats, 256 KiB at 65536 tokens).
-  uint32_t max_batch() const { return logit_rows_; }
+  // rows the model holds (min(chunk_tokens, 512): a row is vocab floats, 256 KiB at 65536 tokens),
+  // and no more than a state holds.
+  uint32_t max_batch() const { return std::min(logit_rows_, max_state_slots()); }
   // What one generated occurrence of each token adds to its penalty count: 0 for tokens that
   // are only whitespace or digits, else 1 (as the official pipeline counts).
   std::vector<float> token_penalty_weights() const;

@@ -22,7 +22,7 @@ namespace {
 uint32_t checked_batch(const Model& model, uint32_t max_batch) {
   if (max_batch == 0 || max_batch > model.max_batch())
     throw InvalidArgument("max_batch must be in 1.." + std::to_string(model.max_batch()) +
-                          " (the model's info['max_batch']: its chunk_tokens, at most 512)");
+                          " (the model's info['max_batch']: its chunk_tokens, at most 512, and the slots a state holds)");
   return max_batch;
 }
 

@@ -288,7 +288,8 @@ class Model(CompatMixin):
         """Embeddings of many texts or token sequences: float32 ``[len(items), n_embd]``.
 
         Sequences of different lengths advance together through the GPU, one state slot each, in
-        batches of ``batch_size`` sequences (default 64); equal to ``embed`` per item. With
+        batches of ``batch_size`` sequences (default 64; at most ``info["max_state_slots"]``, the
+        slots one state holds on the device); equal to ``embed`` per item. With
         ``state`` (e.g. ``prefix_state``), every sequence starts from a copy of it. With
         ``return_states=True`` it returns ``(vectors, states)``: each sequence's state after it as
         its own ``State`` (copied on the GPU), as ``embed(..., state=s, advance=True)`` leaves it.
@@ -305,6 +306,7 @@ class Model(CompatMixin):
         batch_size = batch_size or 64
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        batch_size = min(batch_size, self.info["max_state_slots"])  # a larger batch runs as several
         out = np.empty((len(seqs), self.n_embd), dtype=np.float32)
         states: list[State] = []
         bar = None
@@ -339,7 +341,7 @@ class Model(CompatMixin):
         """A state of at least n slots, the first n zero or copies of `start`'s. Kept by capacity, a
         power of two: batches of every size (a last partial batch, several batch_size values)
         share a few states instead of holding GPU memory for each size."""
-        capacity = 1 << (n - 1).bit_length()
+        capacity = min(1 << (n - 1).bit_length(), self.info["max_state_slots"])
         core = self._batch_states.get(capacity)
         if core is None:
             core = self._batch_states[capacity] = self._core.new_state(capacity)

@@ -168,3 +168,20 @@ def test_bad_inputs(model):
     assert model.embed_batch([]).shape == (0, model.n_embd)
     with pytest.raises(ValueError, match="needs the state"):
         model.embed([1, 2], advance=True)
+
+
+def test_a_state_holds_what_one_binding_holds():
+    """The shaders bind a state whole: its slots must fit the device's maxStorageBufferRange. A
+    larger embed_batch runs as several batches; a larger state is a clear error."""
+    m = rwkv_gpu.Model(rwkv_gpu.default_model_path())
+    device = next(d for d in rwkv_gpu.devices() if d.selected)
+    most = device.max_storage_buffer_range // (m.info["state_floats"] * 4)
+    assert m.info["max_state_slots"] == most and m.info["max_batch"] <= most
+    with pytest.raises(ValueError, match="largest storage binding"):
+        m._core.new_state(most + 1)
+    items = [[int(t)] for t in np.random.default_rng(5).integers(1, 256, most + 9)]
+    got = m.embed_batch(items, batch_size=most + 100)
+    # Another batch size takes other kernels (tiles instead of the batched one), each within the
+    # exact path's 1e-5 of the reference: within twice that of each other.
+    np.testing.assert_allclose(got[[0, most - 1, most, most + 8]],
+                               m.embed_batch([items[i] for i in (0, most - 1, most, most + 8)]), atol=2e-5, rtol=0)
