@@ -10,8 +10,8 @@ small interface. Each adapter loads one model file; a workload an engine cannot 
   training script's .pth of the model where one exists; it returns logits only.
 - ``flash-linear-attention``: fla's ``RWKV7Model`` on CUDA with the GGUF's weights (fla_backend.py).
 
-``BENCH_SKIP="backend=reason;..."`` skips a backend with that reason (the device script sets it when
-a backend's build or load probe failed, so the rest of the run goes on).
+``BENCH_SKIP="backend=reason;..."`` (reasons without ";") skips a backend with that reason (the
+device script sets it when a backend's build, load probe or warm-up failed, so the rest goes on).
 """
 
 from __future__ import annotations

