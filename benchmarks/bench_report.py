@@ -87,9 +87,8 @@ def table(models: dict[str, dict[str, dict]], failed: dict[str, str]) -> list[st
             b = rows[name]
             s, info = b["stats"], b.get("extra_info", {})
             ratio = f"{s['median'] / ours['stats']['median']:.2f}" if ours else ""
-            err = f"{info['error']:.2g} ({info['tolerance']:g})" if "error" in info else ""
-            if "same_tokens" in info:
-                err += f"; same greedy tokens: {info['same_tokens']}"
+            err = "; ".join(([f"{info['error']:.2g} ({info['tolerance']:g})"] if "error" in info else [])
+                            + ([f"same greedy tokens: {info['same_tokens']}"] if "same_tokens" in info else []))
             check = "FAILED: " + failed[b["name"]] if b["name"] in failed else "ok"
             lines.append(f"| {model} | {name} | {1e3 * s['median']:,.3f} | {s['rounds']} | {throughput(b)} | {ratio} | "
                          f"{err} | {check} | {info.get('device', '')} |")
