@@ -129,8 +129,10 @@ class LlamaCpp:
         self.info = {"backend": self.name, "version": llama_cpp.__version__,
                      "device": f"GPU offload (all layers): {gpu_name()}" if gpu else f"CPU, threads={THREADS}"}
         # llama.cpp's CPU products round activations to the weight's dot type (F16 for F16 weights):
-        # tests/python/test_llama_cpp_parity.py measures < 1e-5 on F32 files and < 5e-3 on F16.
-        self.tolerance = 1e-4 if weight_type(path) == "F32" else 5e-3
+        # tests/python/test_llama_cpp_parity.py measures < 1e-5 on F32 files and < 5e-3 on F16. Its
+        # CUDA build runs the products in fp16 through the 32 layers: 1.1e-2 of the logit scale on the
+        # 2.9B random F16 file (H200, 2026-11-30, results/2026-11-30-h200-backends-call3).
+        self.tolerance = 2e-2 if gpu else 1e-4 if weight_type(path) == "F32" else 5e-3
 
     def tokenize(self, text: str) -> list[int]:
         return self.llm.tokenize(text.encode(), add_bos=False, special=False)
