@@ -10,6 +10,7 @@
     rwkv-gpu convert IN -o OUT.gguf          a .pth / .safetensors checkpoint to GGUF
     rwkv-gpu demo [-m MODEL]                 the main job: search, doc state, generation, timed
     rwkv-gpu serve [-m MODEL] [--port 8000]  an OpenAI-compatible HTTP server (the server extra)
+    rwkv-gpu embed-corpus IN -o OUT.parquet  a corpus (Parquet / JSONL) embedded on Ray (the ray extra)
 
 MODEL defaults to $RWKV_GPU_MODEL, else the embedded default model. Errors print one line (exit
 status 1); ``--debug`` shows the traceback. ``--version`` prints the package version.
@@ -273,6 +274,16 @@ def _serve(args) -> None:
     serve(model, args.host, args.port, settings, log_level=args.log_level)
 
 
+def _embed_corpus(args) -> None:
+    from .distributed import embed_corpus
+
+    rows = embed_corpus(args.input, args.output, _model_path(args.model), text_column=args.text_column,
+                        ray_address=args.ray_address, pooling=args.pooling, normalize=args.normalize,
+                        batch_size=args.batch_size, concurrency=args.concurrency, num_gpus=args.num_gpus,
+                        device=args.device)
+    print(f"wrote {args.output}: {rows} rows with an {args.pooling}-pooled embedding column")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``rwkv-gpu`` argument parser (every subcommand and its defaults)."""
     parser = argparse.ArgumentParser(prog="rwkv-gpu", description="RWKV-7 on Vulkan GPUs")
@@ -327,6 +338,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--task", default="auto", choices=("auto", "bible", "email"),
                       help="auto (default): bible on the default model, email on any other")
     demo.add_argument("--seed", type=int, default=7, help="sampling seed of the first generation (the second: +1)")
+    corpus = with_model("embed-corpus", "embed a corpus on Ray Data (one model per actor): Parquet or JSONL in, "
+                                        "Parquet out with every input column and an embedding column")
+    corpus.add_argument("input", help="a .parquet or .jsonl file, or a folder of them")
+    corpus.add_argument("-o", "--output", required=True, help="the Parquet file to write (rows in input order)")
+    corpus.add_argument("--text-column", default="text")
+    corpus.add_argument("--ray-address", help="an existing cluster (default: $RAY_ADDRESS, else a local one)")
+    corpus.add_argument("--concurrency", type=int, default=1, help="actors, one model each")
+    corpus.add_argument("--num-gpus", type=float, help="GPUs per actor (1: one actor per GPU; default none)")
+    corpus.add_argument("--pooling", default="last", choices=("last", "mean", "state"))
+    corpus.add_argument("--normalize", action="store_true", help="unit-length vectors")
+    corpus.add_argument("--batch-size", type=int, default=256, help="rows per embed_batch of an actor")
     _serve_args(with_model("serve", "an OpenAI-compatible HTTP server: /v1/completions, /v1/chat/completions, "
                                     "/v1/embeddings, /v1/models, /health, /metrics"))
     return parser
@@ -357,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
             run_demo(_model_path(args.model), args.device, seed=args.seed, task=args.task)
         elif args.command == "serve":
             _serve(args)
+        elif args.command == "embed-corpus":
+            _embed_corpus(args)
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130

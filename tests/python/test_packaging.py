@@ -24,7 +24,7 @@ PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 
 # Imported only inside `try: ... except ImportError`, with a fallback or a clear error.
 OPTIONAL = {"safetensors": "convert reads .safetensors without it", "pyarrow": "embed -o x.parquet only",
-            "torch": "encode(convert_to_tensor=True) only"}
+            "torch": "encode(convert_to_tensor=True) only", "ray": "rwkv_gpu.distributed only (the ray extra)"}
 # rwkv_gpu.server's HTTP modules need the server extra; the package's entry points import them
 # behind an ImportError that names the extra (server/__init__.py), and nothing else imports them.
 SERVER_MODULES = ("app.py", "engine.py", "metrics.py")
