@@ -27,9 +27,12 @@ constexpr uint32_t k_batched_max_tokens = 64;
 constexpr uint32_t k_tile = 64;  // matmul.comp TILED: 64 x 64 outputs per workgroup
 
 // Which kernel runs a product: the first rule that holds (tensor_cores: precision Fast on a device
-// with cooperative matrices). Measured on the H200 (docs/benchmarks.md, 2026-11-29, 1.5B F16, GPU
-// time of the products of a T-token prompt): BATCHED 11.3 / 22.1 / 37.6 ms at T = 16 / 32 / 64,
-// COOPMAT 22.4 / 22.4 / 21.8 ms (it reads the weights at the same slow rate whatever T is).
+// with cooperative matrices). Measured on the H200 (docs/benchmarks.md, 2026-11-30, the 2.9B
+// products r/k/v 2560x2560x3, FFN key 10240x2560, value 2560x10240, GPU ms of one product,
+// BATCHED / COOPMAT): T = 2: 0.035 / 0.050, 0.042 / 0.076, 0.063 / 0.072; T = 4: 0.053 / 0.052,
+// 0.063 / 0.077, 0.082 / 0.073; T = 8: 0.088 / 0.054, 0.094 / 0.077, 0.145 / 0.075; T = 16: 0.172 /
+// 0.057, 0.226 / 0.080, 0.233 / 0.078; T = 32: 0.30 / 0.060, 0.41 / 0.083, 0.46 / 0.079. (On
+// 2026-11-29 the first COOPMAT version lost up to 32 tokens; it is 3-5x faster since.)
 struct KernelRule {
   MatmulKernel kernel;
   uint32_t min_tokens, max_tokens;
@@ -37,9 +40,9 @@ struct KernelRule {
 };
 constexpr KernelRule k_kernel_rules[] = {
     {MatmulKernel::Matvec, 1, 1, false},
-    {MatmulKernel::Batched, 2, 32, false},
-    {MatmulKernel::Coopmat, 33, UINT32_MAX, true},
-    {MatmulKernel::Batched, 33, k_batched_max_tokens, false},
+    {MatmulKernel::Batched, 2, 7, false},
+    {MatmulKernel::Coopmat, 8, UINT32_MAX, true},
+    {MatmulKernel::Batched, 8, k_batched_max_tokens, false},
     {MatmulKernel::Tiled, k_batched_max_tokens + 1, UINT32_MAX, false},
 };
 // The cooperative-matrix tile for up to max_tokens tokens: the first row that holds. Measured on

@@ -63,14 +63,14 @@ TEST(MatmulChoice, ExactPathWithoutTensorCores) {
     }
 }
 
-TEST(MatmulChoice, FastUsesTensorCoresBeyond32Tokens) {
+TEST(MatmulChoice, FastUsesTensorCoresFrom8Tokens) {
   using K = ops::MatmulKernel;
   const auto d = fake_device(true);
   EXPECT_EQ(ops::choose_matmul(d, 1, ops::Precision::Fast, "").kernel, K::Matvec);
   EXPECT_EQ(ops::choose_matmul(d, 2, ops::Precision::Fast, "").kernel, K::Batched);
-  EXPECT_EQ(ops::choose_matmul(d, 32, ops::Precision::Fast, "").kernel, K::Batched);
+  EXPECT_EQ(ops::choose_matmul(d, 7, ops::Precision::Fast, "").kernel, K::Batched);
   uint32_t last_bt = 0;
-  for (uint32_t n : {33u, 63u, 64u, 65u, 128u, 129u, 256u, 257u, 512u, 100000u}) {
+  for (uint32_t n : {8u, 16u, 32u, 33u, 63u, 64u, 65u, 128u, 129u, 256u, 257u, 512u, 100000u}) {
     const auto c = ops::choose_matmul(d, n, ops::Precision::Fast, "");
     EXPECT_EQ(c.kernel, K::Coopmat) << n;
     // Tiles grow with the token count; every tile splits into whole 16x16 accumulators.
