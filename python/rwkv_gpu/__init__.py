@@ -19,7 +19,6 @@ from ._core import DEFAULT_STOP_TOKENS
 from .model import Model, State
 from .similarity import cos_sim, cosine_similarity, semantic_search, similarity_matrix, top_k
 from .chat import CHAT_TEMPLATES, ChatTemplate
-from .openai_types import OpenAIError
 from .tokenizer import StreamDecoder, Tokenizer, world_vocab_path
 
 try:  # pyproject.toml's [project] version, as installed: one place to change it
@@ -35,6 +34,10 @@ _LAZY_SUBMODULES = ("convert", "testing", "vector_files")
 def __getattr__(name: str):
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name == "OpenAIError":  # with pydantic, which only the OpenAI-shaped API needs
+        from .openai_types import OpenAIError
+
+        return OpenAIError
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

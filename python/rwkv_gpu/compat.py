@@ -10,8 +10,6 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from . import openai_api
-
 # The defaults of create_embedding and of the server's /v1/embeddings (OpenAI's vectors have unit length).
 EMBEDDING_POOLING = "last"
 EMBEDDING_NORMALIZE = True
@@ -56,6 +54,8 @@ class CompatMixin:
             OpenAIError (a ValueError): a value the engine cannot run (``.param`` names it).
             TypeError: a keyword the API does not have.
         """
+        from . import openai_api  # pydantic on first use: `import rwkv_gpu` stays light
+
         job = openai_api.completion_job(self, {"prompt": prompt, **params}, model_name=self.name, from_python=True)
         return openai_api.run_job(self, job)
 
@@ -64,6 +64,8 @@ class CompatMixin:
         assistant) rendered by ``chat_template`` (default ``"rwkv-world"``: chat.py shows the format);
         parameters as ``create_completion`` (``max_completion_tokens`` too; ``logprobs`` a bool,
         ``top_logprobs`` a count). Streaming chunks carry ``delta``s."""
+        from . import openai_api
+
         job = openai_api.chat_job(self, {"messages": messages, **params}, model_name=self.name, template=chat_template,
                                   from_python=True)
         return openai_api.run_job(self, job)
@@ -73,6 +75,8 @@ class CompatMixin:
         """OpenAI embeddings of a text, token ids, or a list of them (``data[i]["embedding"]``);
         ``encoding_format="base64"`` gives each vector as base64 of its little-endian float32s.
         ``pooling`` and ``normalize`` as ``embed``."""
+        from . import openai_api
+
         prompts, encoding = openai_api.embedding_job(self, {"input": input, **params}, from_python=True)
         vectors = self.embed_batch(prompts, pooling=pooling, normalize=normalize)
         return openai_api.embedding_response(vectors, prompts, encoding, self.name)

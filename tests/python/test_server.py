@@ -230,3 +230,16 @@ def test_readme_server_examples_run(tmp_path):
         exec(compile(client[0].replace("127.0.0.1:8000", here), "README.md", "exec"), {})
     finally:
         s.close()
+
+
+def test_bad_options_fail_before_the_model_loads(capsys):
+    from rwkv_gpu import cli
+    from rwkv_gpu.server import Settings
+
+    assert cli.main(["serve", "--max-batch", "0"]) == 1
+    assert "max_batch must be an integer >= 1" in capsys.readouterr().err
+    assert cli.main(["serve", "--chat-template", "nope"]) == 1
+    with pytest.raises(ValueError, match="pooling"):
+        Settings(pooling="median")
+    with pytest.raises(ValueError, match="api_key"):
+        Settings(api_key="")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..compat import EMBEDDING_NORMALIZE, EMBEDDING_POOLING
 from ..generation import DEFAULT_MAX_TOKENS
+from ..model import POOLINGS
 
 
 @dataclass
@@ -23,3 +24,15 @@ class Settings:
     chat_template: str | None = None  # default: chat.DEFAULT_CHAT_TEMPLATE
     pooling: str = EMBEDDING_POOLING  # of /v1/embeddings
     normalize: bool = EMBEDDING_NORMALIZE
+
+    def __post_init__(self):
+        # Checked here, so that a bad option fails before the model loads, not at the first request.
+        for name, low in (("max_batch", 1), ("max_queue", 0), ("max_tokens", 0), ("max_prompt_tokens", 1),
+                          ("max_body_bytes", 1024)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, not {value!r}")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, not {self.pooling!r}")
+        if self.api_key is not None and not self.api_key:
+            raise ValueError("api_key must not be empty (leave it out for no key)")
