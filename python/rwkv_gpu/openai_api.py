@@ -10,6 +10,7 @@ streaming chunks, and at the end the whole response, as dicts shaped like OpenAI
 from __future__ import annotations
 
 import base64
+import copy
 import time
 import uuid
 from collections.abc import Iterator
@@ -46,6 +47,7 @@ class Job:
     stream: bool = False
     include_usage: bool = False
     template: ChatTemplate | None = None
+    echo: bool = False  # completions: the prompt's text (and log-probabilities) before the completion's
     id: str = ""
     created: int = field(default_factory=lambda: int(time.time()))
 
@@ -120,8 +122,20 @@ def completion_job(model, fields: dict, *, model_name: str, limits: Limits = Lim
     req = CompletionRequest.parse(fields, from_python=from_python)
     max_tokens, stop = _common(req, limits, req.max_tokens)
     prompts = _prompts(model, req.prompt, "prompt", limits)
+    if req.echo and req.logprobs is not None:
+        _check_echo_length(prompts)
     return Job("completion", model_name, prompts, max_tokens, _sampling(req, len(prompts)), stop, req.logprobs,
-               req.stream, bool(req.stream_options and req.stream_options.include_usage))
+               req.stream, bool(req.stream_options and req.stream_options.include_usage), echo=req.echo)
+
+
+# echo with logprobs holds the logits of every prompt token on the host (vocab floats each).
+MAX_ECHO_LOGPROB_TOKENS = 4096
+
+
+def _check_echo_length(prompts: list[np.ndarray]) -> None:
+    if any(len(p) > MAX_ECHO_LOGPROB_TOKENS for p in prompts):
+        raise OpenAIError(f"echo with logprobs takes prompts of at most {MAX_ECHO_LOGPROB_TOKENS} tokens", param="echo",
+                          code="context_length_exceeded")
 
 
 def chat_job(model, fields: dict, *, model_name: str, template: str | ChatTemplate | None = None,
@@ -150,20 +164,39 @@ def _usage(prompt_tokens: int, completion_tokens: int) -> dict:
             "total_tokens": prompt_tokens + completion_tokens}
 
 
+def _prompt_text(model, ids: np.ndarray) -> str:
+    return model.tokenizer.decode(ids.tolist()) if model.tokenizer else ""
+
+
 def _token_text(model, token: int) -> str:
     return model.tokenizer.token_bytes(token).decode("utf-8", errors="replace") if model.tokenizer else str(token)
 
 
-def _logprobs(model, kind: str, result: Generation, alternatives: int) -> dict:
-    """Log-probabilities of the drawn tokens under the model (log-softmax of the logits, before
-    the sampler's penalties and cutoffs), with the ``alternatives`` likeliest tokens at each."""
-    logits = result.logits.astype(np.float64)
-    logp = logits - logits.max(axis=1, keepdims=True)
-    logp -= np.log(np.exp(logp).sum(axis=1, keepdims=True))
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    logp = logits.astype(np.float64)
+    logp -= logp.max(axis=1, keepdims=True)
+    return logp - np.log(np.exp(logp).sum(axis=1, keepdims=True))
+
+
+def _rows(tokens, logits: np.ndarray, alternatives: int) -> list:
+    """(token, its log-probability, the ``alternatives`` likeliest (token, log-probability)) for each
+    token, from the logits it was drawn from (log-softmax: before the sampler's penalties and
+    cutoffs)."""
+    logp = _log_softmax(logits) if len(tokens) else logits
     rows = []
-    for i, token in enumerate(result.tokens):
+    for i, token in enumerate(tokens):
         top = np.argsort(-logp[i])[:alternatives] if alternatives else []
-        rows.append((token, float(logp[i, token]), [(int(t), float(logp[i, t])) for t in top]))
+        rows.append((int(token), float(logp[i, token]), [(int(t), float(logp[i, t])) for t in top]))
+    return rows
+
+
+def prompt_logprob_rows(model, ids: np.ndarray, alternatives: int) -> list:
+    """The rows of a prompt's tokens, each under the tokens before it (the first has none: None)."""
+    logits = model.run(ids, logits="all")
+    return [(int(ids[0]), None, None)] + _rows(ids[1:], logits[:-1], alternatives)
+
+
+def _logprobs(model, kind: str, rows: list) -> dict:
     if kind == "chat":
         def entry(t, lp):
             return {"token": _token_text(model, t), "logprob": lp, "bytes": list(model.tokenizer.token_bytes(t))
@@ -174,7 +207,7 @@ def _logprobs(model, kind: str, result: Generation, alternatives: int) -> dict:
         offsets.append(at)
         at += len(_token_text(model, t))
     return {"tokens": [_token_text(model, t) for t, _, _ in rows], "token_logprobs": [lp for _, lp, _ in rows],
-            "top_logprobs": [{_token_text(model, a): alp for a, alp in top} for _, _, top in rows],
+            "top_logprobs": [None if top is None else {_token_text(model, a): alp for a, alp in top} for _, _, top in rows],
             "text_offset": offsets}
 
 
@@ -227,11 +260,18 @@ class ResponseBuilder:
     def _usage(self, results: list[Generation]) -> dict:
         return _usage(sum(len(p) for p in self.job.prompts), sum(len(r.tokens) for r in results))
 
-    def response(self, results: list[Generation]) -> dict:
-        """The whole response from the finished generations, in choice order."""
+    def response(self, results: list[Generation], prompt_rows: list | None = None) -> dict:
+        """The whole response from the finished generations, in choice order; with ``echo`` and
+        ``logprobs``, ``prompt_rows`` holds each prompt's ``prompt_logprob_rows``."""
         choices = []
         for i, r in enumerate(results):
-            logprobs = None if self.job.logprobs is None else _logprobs(self.model, self.job.kind, r, self.job.logprobs)
+            logprobs = None
+            if self.job.logprobs is not None:
+                rows = _rows(r.tokens, r.logits, self.job.logprobs)
+                logprobs = _logprobs(self.model, self.job.kind, (prompt_rows[i] if self.job.echo else []) + rows)
+            if self.job.echo:
+                r = copy.copy(r)
+                r.text = _prompt_text(self.model, self.job.prompts[i]) + r.text
             if self.job.kind == "chat":
                 content = self.job.template.strip_reply(r.text)
                 choices.append({"index": i, "message": {"role": "assistant", "content": content}, "logprobs": logprobs,
@@ -248,6 +288,13 @@ def _finish(reason: str | None) -> str | None:
     return None if reason is None else ("length" if reason == "length" else "stop")
 
 
+def echo_rows(model, job: Job) -> list | None:
+    """The prompts' log-probability rows a job's response needs (echo with logprobs), else None."""
+    if not (job.echo and job.logprobs is not None):
+        return None
+    return [prompt_logprob_rows(model, ids, job.logprobs) for ids in job.prompts]
+
+
 def run_job(model, job: Job) -> dict | Iterator[dict]:
     """Runs a job on a Batcher of its own (the Python API): the response, or with
     ``job.stream`` an iterator of chunks (closing it early cancels the rest)."""
@@ -258,7 +305,7 @@ def run_job(model, job: Job) -> dict | Iterator[dict]:
     if not job.stream:
         for _ in batcher:
             pass
-        return builder.response([r.result for r in reqs])
+        return builder.response([r.result for r in reqs], echo_rows(model, job))
 
     def chunks() -> Iterator[dict]:
         index = {r.id: i for i, r in enumerate(reqs)}

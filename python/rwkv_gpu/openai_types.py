@@ -5,7 +5,7 @@ friends take as keywords and ``rwkv-gpu serve`` takes as JSON.
 Types are checked strictly (``"0.5"`` is not a number); ranges are the engine's
 (``SamplingParams`` rejects what it cannot run), so they are not repeated here. Fields the
 OpenAI API has and this engine cannot honour are accepted only at their neutral value (``n=1``,
-``echo=false``, ...) and rejected clearly otherwise; fields it does not know are ignored by the
+``best_of=1``, ...) and rejected clearly otherwise; fields it does not know are ignored by the
 server, as OpenAI-compatible servers do, and a TypeError from Python.
 """
 
@@ -103,8 +103,8 @@ class CompletionRequest(_Sampling):
 
     def unsupported(self) -> list[tuple[str, str]]:
         out = super().unsupported()
-        if self.echo:
-            out.append(("echo", "echo is not supported"))
+        if self.echo and self.stream:
+            out.append(("echo", "echo is not supported with stream"))
         if self.best_of not in (None, 1):
             out.append(("best_of", "only best_of=1 is supported"))
         if self.suffix:

@@ -104,6 +104,29 @@ def test_logprobs_are_the_models(model):
     assert len(content) == 3 and all(len(c["top_logprobs"]) == 2 and c["logprob"] <= 0 for c in content)
 
 
+def test_echo_scores_the_prompt(model):
+    """echo + logprobs + max_tokens 0: the prompt's own log-probabilities (what evaluation harnesses
+    ask an OpenAI-compatible server for), each token under the ones before it."""
+    prompt = "In the beginning God"
+    out = model.create_completion(prompt, max_tokens=0, echo=True, logprobs=2)
+    choice = out["choices"][0]
+    assert choice["text"] == prompt and out["usage"]["completion_tokens"] == 0
+    lp = choice["logprobs"]
+    ids = model.tokenizer.encode(prompt)
+    ref = np.stack([log_softmax(row) for row in model.run(ids, logits="all")])
+    assert lp["tokens"] == [model.tokenizer.token_bytes(t).decode() for t in ids]
+    assert lp["token_logprobs"][0] is None and lp["top_logprobs"][0] is None
+    assert lp["token_logprobs"][1:] == pytest.approx([ref[i - 1, ids[i]] for i in range(1, len(ids))], abs=1e-4)
+    np.testing.assert_allclose([list(d.values()) for d in lp["top_logprobs"][1:]],
+                               [np.sort(ref[i - 1])[::-1][:2] for i in range(1, len(ids))], atol=1e-4)
+    assert lp["text_offset"] == list(range(len(ids)))  # one byte a token here
+    both = model.create_completion(prompt, max_tokens=5, echo=True, temperature=0, logprobs=0)["choices"][0]
+    assert both["text"] == prompt + model.generate(prompt, 5, temperature=0).text
+    assert len(both["logprobs"]["tokens"]) == len(ids) + 5
+    with pytest.raises(OpenAIError, match="echo"):
+        model.create_completion(prompt, echo=True, stream=True)
+
+
 def test_embeddings_equal_embed(model):
     texts = ["In the beginning", "And the earth was without form"]
     out = model.create_embedding(texts)
@@ -142,7 +165,7 @@ def test_similarity_names_of_sentence_transformers():
 
 @pytest.mark.parametrize("kw, param", [
     (dict(temperature="0.5"), "temperature"), (dict(top_p=0.0), "top_p"), (dict(top_k=-1), "top_k"),
-    (dict(max_tokens=-1), "max_tokens"), (dict(n=2), "n"), (dict(echo=True), "echo"), (dict(stop=[""]), "stop"),
+    (dict(max_tokens=-1), "max_tokens"), (dict(n=2), "n"), (dict(echo=True, stream=True), "echo"), (dict(stop=[""]), "stop"),
     (dict(logit_bias={"1": 5.0}), "logit_bias"), (dict(seed=-1), "seed"), (dict(logprobs=50), "logprobs"),
 ])
 def test_bad_values_name_their_parameter(model, kw, param):

@@ -122,6 +122,15 @@ def test_concurrent_streaming_clients_share_batches(server, model):
     assert steps["1.0"] < steps["+Inf"] / 2, "most steps advanced a single stream"
 
 
+def test_echo_logprobs_through_the_client(client, model):
+    out = client.completions.create(model=model.name, prompt="And God said", max_tokens=0, echo=True, logprobs=1)
+    ids = model.tokenizer.encode("And God said")
+    logits = model.run(ids, logits="all").astype(np.float64)
+    ref = [float(row[t] - row.max() - np.log(np.exp(row - row.max()).sum())) for row, t in zip(logits[:-1], ids[1:])]
+    assert out.choices[0].text == "And God said"
+    assert out.choices[0].logprobs.token_logprobs[1:] == pytest.approx(ref, abs=1e-4)
+
+
 def test_python_api_returns_what_the_server_sends(server, model):
     for method, path, body in [(model.create_completion, "/v1/completions", {"prompt": "And God said"}),
                                (model.create_chat_completion, "/v1/chat/completions", {"messages": MESSAGES})]:

@@ -160,7 +160,7 @@ def create_app(model, settings: Settings | None = None) -> FastAPI:
                     raise OpenAIError(str(event))
                 if event.result is not None:
                     results[event.index] = event.result
-            return builder.response(results)
+            return builder.response(results, await state["engine"].call(openai_api.echo_rows, model, job))
         finally:
             _cancel_unfinished(tickets, results)
 
