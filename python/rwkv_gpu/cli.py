@@ -281,7 +281,7 @@ def _embed_corpus(args) -> None:
                         ray_address=args.ray_address, pooling=args.pooling, normalize=args.normalize,
                         batch_size=args.batch_size, concurrency=args.concurrency, num_gpus=args.num_gpus,
                         device=args.device)
-    print(f"wrote {args.output}: {rows} rows with an {args.pooling}-pooled embedding column")
+    print(f"wrote {args.output}: {rows} rows, each with its embedding ({args.pooling} pooling)")
 
 
 def build_parser() -> argparse.ArgumentParser:

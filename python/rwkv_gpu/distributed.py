@@ -14,8 +14,8 @@ Rows keep every column they had; the new columns are fixed-size float32 lists (A
 ``FixedSizeList``, a Parquet list column). A row whose text is not a string fails the job with
 a ValueError naming the column and the row's other values (the documented choice: a silent gap or
 a null vector would be found much later). Actors that die (a lost machine, a crashed process)
-are restarted and their batches run again (``max_restarts`` / ``max_task_retries``), so every row
-is in the output exactly once.
+are restarted and their batches run again (Ray Data's actor-pool defaults), so every row is in the
+output exactly once.
 """
 
 from __future__ import annotations
@@ -130,10 +130,11 @@ class _Fields(_Worker):
 
 
 def _map(ds, cls, kwargs: dict, batch_size: int, concurrency: int, num_gpus: float | None):
+    # Ray Data's actor pools replace a dead actor and run its batches again (their defaults:
+    # max_restarts=-1, max_task_retries=-1; Ray 2.60 deprecates passing them): no row lost or
+    # doubled, which tests/python/test_distributed.py checks by killing an actor mid-job.
     return ds.map_batches(cls, fn_constructor_kwargs=kwargs, batch_format="pyarrow", batch_size=batch_size,
-                          concurrency=concurrency, num_gpus=num_gpus,
-                          # A dead actor is replaced and its batches run again: no row lost or doubled.
-                          max_restarts=-1, max_task_retries=-1)
+                          compute=ray.data.ActorPoolStrategy(size=concurrency), num_gpus=num_gpus)
 
 
 def embed_dataset(ds: ray.data.Dataset, model_path: str | os.PathLike, text_column: str = "text",

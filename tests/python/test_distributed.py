@@ -68,12 +68,12 @@ def run(ds, **kw):
 
 
 def test_two_actors_embed_every_row_once(cluster, corpus):
-    check(run(ray.data.read_parquet(corpus[0])), corpus)
+    check(run(ray.data.read_parquet(corpus[0], override_num_blocks=4)), corpus)
 
 
 def test_a_killed_actor_loses_no_row(cluster, corpus, tmp_path):
     marker = tmp_path / "crashed"
-    table = run(ray.data.read_parquet(corpus[0]), _crash_marker=str(marker))
+    table = run(ray.data.read_parquet(corpus[0], override_num_blocks=4), _crash_marker=str(marker))
     assert marker.exists()  # an actor did die mid-job
     check(table, corpus)
 
