@@ -63,7 +63,7 @@ class Engine:
     """One Batcher of ``max_batch`` slots for every client; at most ``max_queue`` more requests wait."""
 
     def __init__(self, model, max_batch: int, max_queue: int, metrics: Metrics):
-        self.model, self.max_queue, self.metrics = model, max_queue, metrics
+        self.max_queue, self.metrics = max_queue, metrics
         self._batcher = model.batcher(max_batch)
         self._cond = threading.Condition()
         self._pending: deque[Ticket] = deque()  # submitted by the loop, not yet given to the batcher
