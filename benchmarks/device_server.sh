@@ -5,7 +5,9 @@
 # openai client's wheels, benchmarks/device_carry.sh). Model files: BENCH_MODEL_DIR/random-SIZE-DTYPE.gguf,
 # written here unless another script of the call writes them (device_backends.sh: then waited for).
 # PEER=llama-cpp-python also builds llama-cpp-python (CUDA; carry .llcpp) while ours runs and then
-# puts its server (python -m llama_cpp.server, all layers offloaded) under the same loads.
+# puts its server (python -m llama_cpp.server, all layers offloaded; --interrupt_requests False:
+# by default each new request cuts the one streaming, so most ended after a few tokens) under the
+# same loads.
 # Results: $OUT/server_load.jsonl.
 set -euo pipefail
 OUT=${OUT:-/tmp/out}
@@ -36,13 +38,13 @@ if [ "$PEER" = llama-cpp-python ] && wait $llama_build; then
   for size in $SIZES; do
     f=$dir/random-$size-$DTYPE.gguf
     PYTHONPATH=/tmp/site-llama:$PYTHONPATH python3 -m llama_cpp.server --model "$f" --n_gpu_layers -1 --n_ctx 4096 \
-      --port 8081 >"$OUT/llama_server-$size.log" 2>&1 &
+      --interrupt_requests False --port 8081 >"$OUT/llama_server-$size.log" 2>&1 &
     peer=$!
     for _ in $(seq 120); do curl -sf http://127.0.0.1:8081/v1/models >/dev/null && break; sleep 1; done
     for load in $LOADS; do
       python3 benchmarks/server_load.py --base-url http://127.0.0.1:8081/v1 --label "llama-cpp-python-$size-$DTYPE" \
         --requests "${load%%:*}" --concurrency "${load##*:}" --max-tokens "$TOKENS" --timeout 240 | tee -a "$OUT/server_load.jsonl"
     done
-    kill $peer; wait $peer 2>/dev/null
+    kill $peer; wait $peer 2>/dev/null || true
   done
 fi

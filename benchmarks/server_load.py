@@ -29,7 +29,7 @@ from server_process import ServerProcess  # noqa: E402
 async def one(client, model: str, prompt: str, args, seed: int) -> dict:
     t0 = time.perf_counter()
     first = None
-    usage, pieces = None, 0
+    usage, pieces, finish = None, 0, None
     stream = await client.completions.create(model=model, prompt=prompt, max_tokens=args.max_tokens, stream=True,
                                              temperature=args.temperature, seed=seed,
                                              stream_options={"include_usage": True})
@@ -38,12 +38,15 @@ async def one(client, model: str, prompt: str, args, seed: int) -> dict:
             pieces += 1
             if first is None:
                 first = time.perf_counter() - t0
+        if chunk.choices and chunk.choices[0].finish_reason:
+            finish = chunk.choices[0].finish_reason
         if chunk.usage is not None:
             usage = chunk.usage.completion_tokens
     # A server without stream_options.include_usage (llama-cpp-python's) is counted by its chunks
     # with text: one token each there.
     return {"ttft_s": first if first is not None else time.perf_counter() - t0, "latency_s": time.perf_counter() - t0,
-            "tokens": usage if usage is not None else pieces, "counted": "usage" if usage is not None else "chunks"}
+            "tokens": usage if usage is not None else pieces, "counted": "usage" if usage is not None else "chunks",
+            "finish": finish or "none"}
 
 
 async def load(base_url: str, args) -> dict:
@@ -66,6 +69,8 @@ async def load(base_url: str, args) -> dict:
             "wall_s": round(wall, 3), "requests_per_s": round(args.requests / wall, 2),
             "completion_tokens": tokens, "tokens_per_s": round(tokens / wall, 1),
             "tokens_counted_by": sorted({r["counted"] for r in runs}),
+            # "length" for every request that ran to max_tokens; others ended early (or were cut).
+            "finish_reasons": {f: sum(r["finish"] == f for r in runs) for f in sorted({r["finish"] for r in runs})},
             "ttft_median_ms": round(1e3 * float(np.median(ttft)), 1), "ttft_p90_ms": round(1e3 * float(np.quantile(ttft, 0.9)), 1),
             "latency_median_ms": round(1e3 * float(np.median(latency)), 1),
             "latency_p90_ms": round(1e3 * float(np.quantile(latency, 0.9)), 1)}
