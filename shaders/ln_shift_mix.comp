@@ -1,8 +1,11 @@
 #version 450
 // Spec T1-T2 / C1: u = LN(x[t]); d = prev - u; out[k, t, :] = u + d * mu[k] for k < n_mix,
 // where prev is LN(x[t-1]) inside a sequence and the state's shift at its first token.
-// One workgroup per token. The first token's workgroup alone touches the state: it reads the old
-// shift and writes the new one (LN of the sequence's last token), so no other workgroup races it.
+// Workgroups (t, g): token t's channels g * WG + i, strided by the grid's height (the channel
+// groups: ops/norms.cpp's rule; several when few tokens would leave the GPU idle, each computing
+// the row statistics itself). Only the first token's workgroups touch the state, each its own
+// channels: they read the old shift and write the new one (LN of the sequence's last token), so
+// no other workgroup races them.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 
@@ -50,7 +53,8 @@ void main() {
   const vec4 stats = row_stats(t, first ? last : t - 1u);
   const vec2 cur = stats.xy, other = stats.zw;
   const uint shift = seq.slot * p.state_stride + p.state_offset;
-  for (uint c = gl_LocalInvocationID.x; c < p.C; c += gl_WorkGroupSize.x) {
+  const uint stride = gl_NumWorkGroups.y * gl_WorkGroupSize.x;
+  for (uint c = gl_WorkGroupID.y * gl_WorkGroupSize.x + gl_LocalInvocationID.x; c < p.C; c += stride) {
     const float u = normed(t, c, cur);
     float prev;
     if (first) {

@@ -1,5 +1,6 @@
 #include "ops/norms.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "layouts.h"
@@ -7,8 +8,8 @@
 namespace rwkv::ops {
 namespace {
 
-// Invocations per workgroup (one workgroup per token), by device type: GPUs wide, for decode's
-// single token; CPU devices (lavapipe) run a workgroup's invocations in turn through every
+// Invocations per workgroup (of a token's row, or a share of its channels), by device type: GPUs
+// wide, for decode's single token; CPU devices (lavapipe) run a workgroup's invocations in turn through every
 // barrier of the reductions, so there a narrow one wins. Measured on lavapipe (2 cores, the
 // default model, pp256, GPU ms of ln_shift_mix / layer_norm): 512: 144 / 17; 128: 18 / 1.7;
 // 64: 10.5 / 0.8; 32: 9.2 / 0.7; 8: 7.1 / 0.4 (prompt 447 -> 617 tokens/s at 32).
@@ -29,16 +30,33 @@ void layer_norm(vk::Recorder& rec, const vk::BufferRange& x, const VectorTable& 
                {n_rows, 1, 1});
 }
 
+// The channel groups' target: the compute units where the driver reports them, else this many.
+// Why: at one token, one workgroup wrote a 2.9B layer's 6 x 2560 mixes in 16 us (1.0 of a 5.4 ms
+// decode step on the H200 in 64 dispatches: docs/benchmarks.md), a single compute unit's rate;
+// prefill's many tokens fill the GPU already and keep one workgroup per token. Not yet timed.
+constexpr uint32_t k_default_compute_units = 64;
+
+uint32_t shift_mix_channel_groups(const vk::DeviceInfo& device, uint32_t n_tokens, uint32_t channels) {
+  if (device.type == "cpu" || n_tokens == 0) return 1;
+  const uint32_t units = device.compute_units ? device.compute_units : k_default_compute_units;
+  const uint32_t wg = row_workgroup(device), most = (channels + wg - 1) / wg;
+  return std::clamp((units + n_tokens - 1) / n_tokens, 1u, std::max(most, 1u));
+}
+
 void ln_shift_mix(vk::Recorder& rec, const vk::BufferRange& x, const VectorTable& vectors, const ShiftMixRows& rows,
-                  const StateView& state, const BatchView& batch, float eps, const vk::BufferRange& mixes) {
+                  const StateView& state, const BatchView& batch, float eps, const vk::BufferRange& mixes,
+                  uint32_t channel_groups) {
   const uint32_t T = batch.n_tokens, C = vectors.C;
   if (mixes.bytes() < uint64_t(rows.n_mix) * T * C * 4) throw InvalidArgument("[ln_shift_mix] output too small");
-  const auto& pipeline = rec.device().pipeline({ShaderId::ln_shift_mix, 6, sizeof(ShiftMixPush), {row_workgroup(rec.device().info())}});
+  const auto& info = rec.device().info();
+  const uint32_t groups = channel_groups ? channel_groups : shift_mix_channel_groups(info, T, C);
+  if (groups > info.max_workgroup_count[1]) throw InvalidArgument("[ln_shift_mix] too many channel groups");
+  const auto& pipeline = rec.device().pipeline({ShaderId::ln_shift_mix, 6, sizeof(ShiftMixPush), {row_workgroup(info)}});
   const ShiftMixPush push{T, C, eps, rows.ln_weight, rows.ln_bias, rows.first_mu, rows.n_mix, state.offset, state.stride};
   rec.dispatch(pipeline,
                {vk::reads(x), vk::reads(vectors.buffer), vk::updates(state.buffer), vk::reads(batch.token_seq),
                 vk::reads(batch.seqs), vk::writes(mixes)},
-               push, {T, 1, 1});
+               push, {T, groups, 1});
 }
 
 }  // namespace rwkv::ops

@@ -1,6 +1,7 @@
 // Row-wise LayerNorm, and the fused LayerNorm + token shift + lerp of the spec's T1-T2 and C1.
 #pragma once
 #include "ops/batch.hpp"
+#include "vk/device_info.hpp"
 
 namespace rwkv::ops {
 
@@ -15,7 +16,14 @@ struct ShiftMixRows {
 };
 
 // mixes[k, t] = u + (prev - u) * mu[k] with u = LN(x[t]); advances the shift vector in `state`.
+// channel_groups: workgroups per token, each taking a share of the channels (0: the rule's,
+// shift_mix_channel_groups).
 void ln_shift_mix(vk::Recorder& rec, const vk::BufferRange& x, const VectorTable& vectors, const ShiftMixRows& rows,
-                  const StateView& state, const BatchView& batch, float eps, const vk::BufferRange& mixes);
+                  const StateView& state, const BatchView& batch, float eps, const vk::BufferRange& mixes,
+                  uint32_t channel_groups = 0);
+
+// The rule: on GPUs, enough workgroups per token for the grid to reach the device's compute units
+// (decode runs one token per sequence), at most one per WG channels; on CPU devices one.
+uint32_t shift_mix_channel_groups(const vk::DeviceInfo& device, uint32_t n_tokens, uint32_t channels);
 
 }  // namespace rwkv::ops

@@ -82,33 +82,57 @@ TEST(Norms, LnShiftMixOverRaggedSequencesAndSlots) {
   for (auto* v : {&x, &vec, &state})
     for (auto& e : *v) e = normal(rng);
   const auto state_before = state;
-  auto xb = buffer_of(dev, x), vb = buffer_of(dev, vec), sb = buffer_of(dev, state);
-  auto ts = buffer_of(dev, token_seq), sq = buffer_of(dev, seqs);
-  auto mixes = buffer_of(dev, std::vector<float>(n_mix * T * C, NAN));
-  vk::Recorder rec(dev);
-  ops::ln_shift_mix(rec, {xb}, {{vb}, C}, {0, 1, 2, n_mix}, {{sb}, offset, stride}, {{ts}, {ts}, {sq}, T, 3}, 1e-5f,
-                    {mixes});
-  rec.submit().wait();
-  for (uint32_t s = 0, t0 = 0; s < lens.size(); t0 += lens[s++]) {
-    for (uint32_t t = t0; t < t0 + lens[s]; ++t) {
-      const auto u = layer_norm_ref(&x[t * C], C, &vec[0], &vec[C], 1e-5);
-      std::vector<double> prev(C);
-      if (t == t0) {
-        for (uint32_t c = 0; c < C; ++c) prev[c] = state_before[slots[s] * stride + offset + c];
-      } else {
-        prev = layer_norm_ref(&x[(t - 1) * C], C, &vec[0], &vec[C], 1e-5);
+  // Channel groups: the rule's, one per token, and 2, 3 and 7 per token (channels strided over
+  // the groups, one group per channel and groups with none at lavapipe's 32 invocations).
+  for (uint32_t groups : {0u, 1u, 2u, 3u, 7u}) {
+    SCOPED_TRACE("channel groups " + std::to_string(groups));
+    auto xb = buffer_of(dev, x), vb = buffer_of(dev, vec), sb = buffer_of(dev, state_before);
+    auto ts = buffer_of(dev, token_seq), sq = buffer_of(dev, seqs);
+    auto mixes = buffer_of(dev, std::vector<float>(n_mix * T * C, NAN));
+    vk::Recorder rec(dev);
+    ops::ln_shift_mix(rec, {xb}, {{vb}, C}, {0, 1, 2, n_mix}, {{sb}, offset, stride}, {{ts}, {ts}, {sq}, T, 3}, 1e-5f,
+                      {mixes}, groups);
+    rec.submit().wait();
+    for (uint32_t s = 0, t0 = 0; s < lens.size(); t0 += lens[s++]) {
+      for (uint32_t t = t0; t < t0 + lens[s]; ++t) {
+        const auto u = layer_norm_ref(&x[t * C], C, &vec[0], &vec[C], 1e-5);
+        std::vector<double> prev(C);
+        if (t == t0) {
+          for (uint32_t c = 0; c < C; ++c) prev[c] = state_before[slots[s] * stride + offset + c];
+        } else {
+          prev = layer_norm_ref(&x[(t - 1) * C], C, &vec[0], &vec[C], 1e-5);
+        }
+        for (uint32_t k = 0; k < n_mix; ++k) {
+          std::vector<double> want(C);
+          for (uint32_t c = 0; c < C; ++c) want[c] = u[c] + (prev[c] - u[c]) * vec[(2 + k) * C + c];
+          expect_close(floats(mixes) + (uint64_t(k) * T + t) * C, want, "mix");
+        }
       }
-      for (uint32_t k = 0; k < n_mix; ++k) {
-        std::vector<double> want(C);
-        for (uint32_t c = 0; c < C; ++c) want[c] = u[c] + (prev[c] - u[c]) * vec[(2 + k) * C + c];
-        expect_close(floats(mixes) + (uint64_t(k) * T + t) * C, want, "mix");
-      }
+      // The shift vector now holds LN of the sequence's last token; the rest of the slot is untouched.
+      expect_close(floats(sb) + slots[s] * stride + offset, layer_norm_ref(&x[(t0 + lens[s] - 1) * C], C, &vec[0], &vec[C], 1e-5),
+                   "new shift");
+      for (uint32_t i = 0; i < offset; ++i) EXPECT_EQ(floats(sb)[slots[s] * stride + i], state_before[slots[s] * stride + i]);
     }
-    // The shift vector now holds LN of the sequence's last token; the rest of the slot is untouched.
-    expect_close(floats(sb) + slots[s] * stride + offset, layer_norm_ref(&x[(t0 + lens[s] - 1) * C], C, &vec[0], &vec[C], 1e-5),
-                 "new shift");
-    for (uint32_t i = 0; i < offset; ++i) EXPECT_EQ(floats(sb)[slots[s] * stride + i], state_before[slots[s] * stride + i]);
   }
+}
+
+// The rule: few tokens on a GPU spread each row over workgroups (one per 512 channels at most)
+// until the grid reaches the compute units; CPU devices and prefill keep one per token.
+TEST(Norms, ShiftMixChannelGroupsRule) {
+  vk::DeviceInfo gpu{};
+  gpu.type = "discrete";
+  gpu.compute_units = 132;
+  EXPECT_EQ(ops::shift_mix_channel_groups(gpu, 1, 2560), 5u);
+  EXPECT_EQ(ops::shift_mix_channel_groups(gpu, 1, 768), 2u);
+  EXPECT_EQ(ops::shift_mix_channel_groups(gpu, 64, 2560), 3u);
+  EXPECT_EQ(ops::shift_mix_channel_groups(gpu, 132, 2560), 1u);
+  EXPECT_EQ(ops::shift_mix_channel_groups(gpu, 512, 2560), 1u);
+  EXPECT_EQ(ops::shift_mix_channel_groups(gpu, 1, 100), 1u);
+  gpu.compute_units = 0;  // not reported: 64
+  EXPECT_EQ(ops::shift_mix_channel_groups(gpu, 16, 4096), 4u);
+  vk::DeviceInfo cpu = gpu;
+  cpu.type = "cpu";
+  EXPECT_EQ(ops::shift_mix_channel_groups(cpu, 1, 2560), 1u);
 }
 
 }  // namespace
