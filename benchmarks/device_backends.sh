@@ -34,11 +34,14 @@ PYTEST_ARGS=${PYTEST_ARGS:-"--benchmark-min-rounds=3 --benchmark-max-time=0.3"}
 WARMUP_SIZES=${WARMUP_SIZES:-$SIZES}  # e.g. only the first: a size whose warm-up overlaps no build costs the same in pytest
 LLAMA=${LLAMA:-1}  # 0: no llama-cpp-python build; the suite skips it with LLAMA_SKIP_REASON
 WARMUP_TIMEOUT=${WARMUP_TIMEOUT:-180}  # per file; past it the suite skips fla (its first use did not end)
-export BENCH_MODEL_DIR=/tmp/models PYTHONUNBUFFERED=1 TRITON_CACHE_DIR=/tmp/triton-cache
+# fla's compiled kernels: Triton's (its autotune results too: fla passes cache_results) and
+# torch.compile's (fla's fused_addcmul), under one folder that goes back and forth.
+export BENCH_MODEL_DIR=/tmp/models PYTHONUNBUFFERED=1 KERNEL_CACHE=/tmp/fla-kernels
+export TRITON_CACHE_DIR=$KERNEL_CACHE/triton TORCHINDUCTOR_CACHE_DIR=$KERNEL_CACHE/inductor
 source benchmarks/device_setup.sh
 log=$OUT/setup.log
 stamp() { echo "[${SECONDS}s] $*" | tee -a "$log"; }
-mkdir -p "$TRITON_CACHE_DIR"
+mkdir -p "$TRITON_CACHE_DIR" "$TORCHINDUCTOR_CACHE_DIR"
 # The Triton cache as xz-compressed tar parts of 15 MiB: pack DIR PREFIX, unpack PREFIX DIR.
 triton_cache() {
   python3 - "$@" <<'PY'
@@ -60,10 +63,10 @@ else:
 PY
 }
 if ls .triton/triton-cache.tar.xz.part* >/dev/null 2>&1; then
-  stamp "$(triton_cache unpack .triton/triton-cache.tar.xz "$TRITON_CACHE_DIR")"
+  stamp "$(triton_cache unpack .triton/triton-cache.tar.xz "$KERNEL_CACHE")"
 fi
 # Whatever Triton compiled by the end of the call (also when a step ran out of time) goes back.
-save_triton_cache() { triton_cache pack "$TRITON_CACHE_DIR" "$OUT/triton-cache.tar.xz" >>"$log" 2>&1; }
+save_triton_cache() { triton_cache pack "$KERNEL_CACHE" "$OUT/triton-cache.tar.xz" >>"$log" 2>&1; }
 trap save_triton_cache EXIT
 skip_backend() { export BENCH_SKIP="${BENCH_SKIP:+$BENCH_SKIP;}$1=$2"; stamp "the suite skips $1: $2"; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee -a "$log"
