@@ -1,26 +1,42 @@
 #version 450
-// Token sampling on the GPU, one workgroup per row of logits, as the official RWKV pipeline
-// samples (rwkv.utils.PIPELINE): logits minus presence + frequency penalties of past tokens,
-// softmax, top-p cutoff, top-k, probabilities raised to 1/temperature, one draw. Temperature 0 is
-// greedy (argmax of the penalized logits, the lowest index on ties).
+// Token sampling on the GPU, as the official RWKV pipeline samples (rwkv.utils.PIPELINE): logits
+// minus presence + frequency penalties of past tokens, softmax, top-p cutoff, top-k, probabilities
+// raised to 1/temperature, one draw. Temperature 0 is greedy (argmax of the penalized logits, the
+// lowest index on ties).
 //
-// top-p and top-k become thresholds on the probabilities, found by a 16-way search over their
+// top-p and top-k become thresholds on the probabilities, found by 16-way searches over their
 // float bits (positive floats order like their bits): no sort. A token survives when its
 // probability reaches both thresholds; ties at a threshold all survive.
 //
 // Penalty memory per state slot: occ[v] < 0 for tokens not generated yet, else their decayed count.
 // After each draw every count decays and the drawn token adds its weight (0 for whitespace and
 // digit tokens, as in the official pipeline).
+//
+// Each row's vocabulary is split into G chunks of consecutive tokens, one workgroup each (grid
+// G x rows; G from ops/sample.cpp), so that one row fills a GPU. The work runs as a sequence of
+// dispatches, one variant of this source each, passing what they find through the row's scratch
+// (layouts.h: SAMPLE_SCRATCH_WORDS):
+//   STATS     each chunk's largest penalized logit (its lowest index) and sum of exp(l - that max)
+//   SEARCH    pass p.pass of both threshold searches: the searches' ranges from the bucket totals
+//             of the pass before (workgroup 0 records them), then this chunk's 17 bucket sums of
+//             each; SAMPLE_SEARCH_PASSES passes narrow any range to one threshold
+//   DRAW      each chunk's mass of surviving tokens, probabilities ^ (1 / temperature)
+//   PICK      grid 1 x rows: the chunk the draw lands in (chunks in token order), then the token
+//   REMEMBER  the penalty memory of rows that penalize
+// Every workgroup that needs the row's max, total or ranges derives them from the same partials
+// in the same order, so all agree.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint G = 1;  // chunks per row
 
-#include "layouts.h"  // SampleRow: one row to sample
+#include "layouts.h"  // SampleRow, SamplePush, SAMPLE_*
 
-layout(binding = 0) readonly buffer Logits { float logits[]; };   // [rows, V]
+layout(binding = 0) readonly buffer Logits { float logits[]; };   // [*, V]
 layout(binding = 1) readonly buffer Params { SampleRow params[]; };
 layout(binding = 2) buffer Occurrence { float occ[]; };           // [slots, V]
 layout(binding = 3) readonly buffer Weights { float weight[]; };  // [V]
-layout(binding = 4) writeonly buffer Ids { uint ids[]; };         // [rows]
+layout(binding = 4) buffer Ids { uint ids[]; };                   // [rows]
+layout(binding = 5) buffer Scratch { uint scratch[]; };           // [rows, SAMPLE_SCRATCH_WORDS(G)]
 
 layout(push_constant, std430) uniform Push { SamplePush p; };
 
@@ -28,15 +44,21 @@ layout(push_constant, std430) uniform Push { SamplePush p; };
 
 const uint WG = gl_WorkGroupSize.x;
 const uint ONE_BITS = 0x3F800000u;  // floatBitsToUint(1.0)
-
-shared float s_best[WG];
-shared uint s_best_index[WG];
-shared float s_segment[WG];
-shared uint s_owner;  // the invocation whose segment holds the draw
-shared uint s_token;
+const uint BUCKETS = 17u;           // 16 in the range, 1 at or above its top
 
 SampleRow rp;
-uint logits_base, occ_base;
+uint row, logits_base, occ_base, base;  // base: the row's scratch
+uint chunk_first, chunk_last;          // this workgroup's tokens [first, last)
+
+// The row's scratch: the STATS partials (3 words per chunk), the searches' ranges after each pass
+// (lo, hi of top-k, then of top-p), the SEARCH bucket sums (2 parities x G chunks x 2 searches x
+// 17), the DRAW masses (one per chunk).
+uint stats_at(uint g) { return base + 3u * g; }
+uint range_at(uint pass) { return base + 3u * G + 4u * pass; }
+uint buckets_at(uint pass, uint g, uint search) {
+  return base + 3u * G + 4u * SAMPLE_SEARCH_PASSES + ((pass & 1u) * G + g) * 2u * BUCKETS + search * BUCKETS;
+}
+uint mass_at(uint g) { return base + 3u * G + 4u * SAMPLE_SEARCH_PASSES + 4u * G * BUCKETS + g; }
 
 float penalized(uint v) {
   float l = logits[logits_base + v];
@@ -46,6 +68,13 @@ float penalized(uint v) {
   }
   return l;
 }
+
+// A NaN or infinite logit (non-finite weights or state) counts as +inf, so the argmax finds it;
+// the row then draws no token but the marker 0xFFFFFFFF, which the host reports as an error.
+float key_of(float l) { return isnan(l) || isinf(l) ? 1.0 / 0.0 : l; }
+
+shared float s_best[WG];
+shared uint s_best_index[WG];
 
 // Largest value and its lowest index over the workgroup.
 void workgroup_argmax(float value, uint index, out float best, out uint best_index) {
@@ -69,21 +98,82 @@ void workgroup_argmax(float value, uint index, out float best, out uint best_ind
   barrier();
 }
 
-// The 17 bucket sums of a search pass over the workgroup, with one round of shared memory.
-// Assumes subgroups of at least 4 invocations.
-shared float s_bucket[17u * (WG / 4u)];
+// The row's max m (its lowest index: `token`) and sum z of exp(l - m), from the STATS partials,
+// one chunk per invocation (G <= WG): the first chunk holding the max has its lowest index; the
+// sums through the workgroup's fixed reduction order, so every workgroup gets the same values.
+// Every invocation calls it (barriers).
+float row_max, inv_z;
+uint token;
+bool non_finite;
 
-void workgroup_sum17(inout float v[17]) {
-  for (uint j = 0u; j < 17u; ++j) v[j] = subgroupAdd(v[j]);
+void row_stats() {
+  const uint tid = gl_LocalInvocationID.x;
+  const float m_own = tid < G ? uintBitsToFloat(scratch[stats_at(tid)]) : -1.0 / 0.0;
+  workgroup_argmax(m_own, tid < G ? scratch[stats_at(tid) + 1u] : 0xFFFFFFFFu, row_max, token);
+  non_finite = isinf(row_max);
+  if (non_finite) token = 0xFFFFFFFFu;
+  const float z_own = tid < G && !isinf(m_own) ? uintBitsToFloat(scratch[stats_at(tid) + 2u]) * exp(m_own - row_max) : 0.0;
+  inv_z = 1.0 / workgroup_sum(z_own);
+}
+
+float probability(uint v) { return exp(penalized(v) - row_max) * inv_z; }
+
+bool samples() { return !non_finite && rp.temperature > 0.0; }
+bool searches(uint s) { return s == 0u ? rp.top_k > 0u && rp.top_k < p.V : rp.top_p < 1.0; }
+float target_of(uint s) { return s == 0u ? float(rp.top_k) : rp.top_p; }
+
+// One step of a search for the largest threshold t (float bits) such that the probabilities >= t
+// have a total count (top-k) or mass (top-p) of at least the target: from the range [lo, hi)
+// (pred(lo) holds, pred(hi) does not) and its 17 bucket totals, the next range. Bucket j < 16
+// holds probabilities in [lo + j * step, lo + (j + 1) * step) (the last one up to hi), bucket 16
+// those >= hi.
+uint step_of(uvec2 range) { return max(1u, (range.y - range.x) / 16u); }
+
+uvec2 narrowed(uvec2 range, float tail[BUCKETS], float target) {
+  for (int j = 15; j >= 0; --j) tail[j] += tail[j + 1];
+  const uint lo = range.x, hi = range.y, step = step_of(range);
+  uint best = 0u;
+  for (uint j = 1u; j < 16u && lo + j * step < hi; ++j)
+    if (tail[j] >= target) best = j;
+  return uvec2(lo + best * step, (best == 15u || lo + (best + 1u) * step >= hi) ? hi : lo + (best + 1u) * step);
+}
+
+// The 17 bucket sums of this workgroup's tokens, with one round of shared memory. Assumes
+// subgroups of at least 4 invocations.
+shared float s_bucket[BUCKETS * (WG / 4u)];
+
+void workgroup_sum17(inout float v[BUCKETS]) {
+  for (uint j = 0u; j < BUCKETS; ++j) v[j] = subgroupAdd(v[j]);
   if (subgroupElect())
-    for (uint j = 0u; j < 17u; ++j) s_bucket[gl_SubgroupID * 17u + j] = v[j];
+    for (uint j = 0u; j < BUCKETS; ++j) s_bucket[gl_SubgroupID * BUCKETS + j] = v[j];
   barrier();
-  for (uint j = 0u; j < 17u; ++j) {
+  for (uint j = 0u; j < BUCKETS; ++j) {
     float total = 0.0;
-    for (uint i = 0u; i < gl_NumSubgroups; ++i) total += s_bucket[i * 17u + j];
+    for (uint i = 0u; i < gl_NumSubgroups; ++i) total += s_bucket[i * BUCKETS + j];
     v[j] = total;
   }
   barrier();
+}
+
+// Search s's range for pass `pass`: the first range, or the one after the pass before's buckets
+// (their totals over the chunks, one chunk per invocation). Every invocation calls it (barriers).
+uvec2 range_for(uint pass, uint s) {
+  if (pass == 0u) return uvec2(0u, ONE_BITS + 1u);
+  const uvec2 before = uvec2(scratch[range_at(pass - 1u) + 2u * s], scratch[range_at(pass - 1u) + 2u * s + 1u]);
+  if (before.y - before.x <= 1u) return before;
+  const uint tid = gl_LocalInvocationID.x;
+  float tail[BUCKETS];
+  for (uint j = 0u; j < BUCKETS; ++j) tail[j] = tid < G ? uintBitsToFloat(scratch[buckets_at(pass - 1u, tid, s) + j]) : 0.0;
+  workgroup_sum17(tail);
+  return narrowed(before, tail, target_of(s));
+}
+
+// The draw's threshold: the larger of the searches' results (0 where a search is off).
+uint cutoff() {
+  uint c = 0u;
+  for (uint s = 0u; s < 2u; ++s)
+    if (searches(s)) c = max(c, range_for(SAMPLE_SEARCH_PASSES, s).x);
+  return c;
 }
 
 uint pcg(uint v) {
@@ -92,103 +182,136 @@ uint pcg(uint v) {
   return (word >> 22u) ^ word;
 }
 
-// The largest threshold t (float bits) such that the probabilities >= t have a total count
-// (by_mass false) or mass (true) of at least `target`.
-uint search_threshold(float m, float inv_z, bool by_mass, float target) {
-  const uint tid = gl_LocalInvocationID.x;
-  uint lo = 0u, hi = ONE_BITS + 1u;  // pred(lo) holds; pred(hi) does not
-  while (hi - lo > 1u) {
-    const uint step = max(1u, (hi - lo) / 16u);
-    // bucket j < 16 holds probabilities in [lo + j*step, lo + (j+1)*step) (the last one up to hi),
-    // bucket 16 those >= hi
-    float tail[17];
-    for (uint j = 0u; j < 17u; ++j) tail[j] = 0.0;
-    for (uint v = tid; v < p.V; v += WG) {
-      const uint bits = floatBitsToUint(exp(penalized(v) - m) * inv_z);
-      if (bits < lo) continue;
-      const uint bucket = bits >= hi ? 16u : min(15u, (bits - lo) / step);
-      const float w = by_mass ? uintBitsToFloat(bits) : 1.0;
-      for (uint j = 0u; j < 17u; ++j) tail[j] += j == bucket ? w : 0.0;  // constant indices: registers
-    }
-    workgroup_sum17(tail);
-    for (int j = 15; j >= 0; --j) tail[j] += tail[j + 1];
-    uint best = 0u;
-    for (uint j = 1u; j < 16u && lo + j * step < hi; ++j)
-      if (tail[j] >= target) best = j;
-    const uint new_lo = lo + best * step;
-    hi = (best == 15u || lo + (best + 1u) * step >= hi) ? hi : lo + (best + 1u) * step;
-    lo = new_lo;
-  }
-  return lo;
+// This invocation's contiguous part of the chunk [first, last): the cumulative sums of a draw run
+// in token order whatever the workgroup size.
+uint part_first() { return min(chunk_last, chunk_first + gl_LocalInvocationID.x * ((chunk_last - chunk_first + WG - 1u) / WG)); }
+uint part_last() { return min(chunk_last, part_first() + (chunk_last - chunk_first + WG - 1u) / WG); }
+
+// A token's weight in the draw: its probability ^ (1 / temperature); -1 below the cutoff.
+float drawn_mass(uint v, uint cut) {
+  const float l = penalized(v);
+  return floatBitsToUint(exp(l - row_max) * inv_z) >= cut ? exp((l - row_max) * (1.0 / rp.temperature)) : -1.0;
 }
 
+shared float s_segment[WG];
+shared uint s_owner;
+shared float s_left;
+shared uint s_token;
+
 void main() {
-  const uint row = gl_WorkGroupID.x, tid = gl_LocalInvocationID.x;
+  row = gl_WorkGroupID.y;
+  const uint g = gl_WorkGroupID.x, tid = gl_LocalInvocationID.x;
   rp = params[row];
   logits_base = rp.logits_row * p.V;
   occ_base = rp.slot * p.V;
+  base = row * SAMPLE_SCRATCH_WORDS(G);
+  const uint chunk = (p.V + G - 1u) / G;
+  chunk_first = min(p.V, g * chunk);
+  chunk_last = min(p.V, chunk_first + chunk);
 
-  // A NaN or infinite logit (non-finite weights or state) counts as +inf, so the argmax finds it;
-  // the row then draws no token but the marker 0xFFFFFFFF, which the host reports as an error.
+#if defined(STATS)
   float top = -1.0 / 0.0;
   uint top_index = 0xFFFFFFFFu;
-  for (uint v = tid; v < p.V; v += WG) {
-    const float l = penalized(v);
-    const float key = isnan(l) || isinf(l) ? 1.0 / 0.0 : l;
-    if (key > top) {
-      top = key;
-      top_index = v;
-    }
+  for (uint v = chunk_first + tid; v < chunk_last; v += WG) {
+    const float k = key_of(penalized(v));
+    if (k > top) top = k, top_index = v;
   }
   float m;
-  uint token;
-  workgroup_argmax(top, top_index, m, token);
-  const bool non_finite = isinf(m);
-  if (non_finite) token = 0xFFFFFFFFu;
+  uint m_index;
+  workgroup_argmax(top, top_index, m, m_index);
+  float z = 0.0;
+  if (!isinf(m))
+    for (uint v = chunk_first + tid; v < chunk_last; v += WG) z += exp(penalized(v) - m);
+  z = workgroup_sum(z);
+  if (tid == 0u) {
+    scratch[stats_at(g)] = floatBitsToUint(m);
+    scratch[stats_at(g) + 1u] = m_index;
+    scratch[stats_at(g) + 2u] = floatBitsToUint(z);
+  }
 
-  if (!non_finite && rp.temperature > 0.0) {
-    float z = 0.0;
-    for (uint v = tid; v < p.V; v += WG) z += exp(penalized(v) - m);
-    const float inv_z = 1.0 / workgroup_sum(z);
-    uint cutoff = 0u;
-    if (rp.top_k > 0u && rp.top_k < p.V) cutoff = search_threshold(m, inv_z, false, float(rp.top_k));
-    if (rp.top_p < 1.0) cutoff = max(cutoff, search_threshold(m, inv_z, true, rp.top_p));
-
-    // Draw: each invocation owns a contiguous segment of the vocabulary, so the cumulative sum
-    // runs in token order whatever the workgroup size.
-    const float inv_t = 1.0 / rp.temperature;
-    const uint seg = (p.V + WG - 1u) / WG;
-    const uint first = min(p.V, tid * seg), last = min(p.V, first + seg);
-    float sum = 0.0;
-    for (uint v = first; v < last; ++v) {
-      const float l = penalized(v);
-      if (floatBitsToUint(exp(l - m) * inv_z) >= cutoff) sum += exp((l - m) * inv_t);
+#elif defined(SEARCH)
+  if (!(rp.temperature > 0.0) || !(searches(0u) || searches(1u))) return;
+  row_stats();
+  if (non_finite) return;
+  uvec2 range[2];
+  for (uint s = 0u; s < 2u; ++s) range[s] = searches(s) ? range_for(p.pass, s) : uvec2(0u, 1u);
+  if (g == 0u && tid == 0u)
+    for (uint s = 0u; s < 2u; ++s) scratch[range_at(p.pass) + 2u * s] = range[s].x, scratch[range_at(p.pass) + 2u * s + 1u] = range[s].y;
+  for (uint s = 0u; s < 2u; ++s) {
+    if (range[s].y - range[s].x <= 1u) continue;  // found: the next passes keep it
+    const uint lo = range[s].x, hi = range[s].y, step = step_of(range[s]);
+    float tail[BUCKETS];
+    for (uint j = 0u; j < BUCKETS; ++j) tail[j] = 0.0;
+    for (uint v = chunk_first + tid; v < chunk_last; v += WG) {
+      const uint bits = floatBitsToUint(probability(v));
+      if (bits < lo) continue;
+      const uint bucket = bits >= hi ? 16u : min(15u, (bits - lo) / step);
+      const float w = s == 0u ? 1.0 : uintBitsToFloat(bits);
+      for (uint j = 0u; j < BUCKETS; ++j) tail[j] += j == bucket ? w : 0.0;  // constant indices: registers
     }
+    workgroup_sum17(tail);
+    if (tid == 0u)
+      for (uint j = 0u; j < BUCKETS; ++j) scratch[buckets_at(p.pass, g, s) + j] = floatBitsToUint(tail[j]);
+  }
+
+#elif defined(DRAW)
+  if (!(rp.temperature > 0.0)) return;
+  row_stats();
+  if (non_finite) return;
+  const uint cut = cutoff();
+  float sum = 0.0;
+  for (uint v = part_first(); v < part_last(); ++v) sum += max(drawn_mass(v, cut), 0.0);
+  sum = workgroup_sum(sum);
+  if (tid == 0u) scratch[mass_at(g)] = floatBitsToUint(sum);
+
+#elif defined(PICK)
+  row_stats();
+  if (samples()) {
+    // The chunk the draw lands in: totals in chunk order, then the token inside it, walking the
+    // invocations' parts in order.
+    if (tid == 0u) {
+      float total = 0.0;
+      for (uint c = 0u; c < G; ++c) total += uintBitsToFloat(scratch[mass_at(c)]);
+      const float u = float(pcg(rp.seed_lo ^ pcg(rp.seed_hi ^ pcg(rp.counter))) >> 8u) * (1.0 / 16777216.0);
+      float target = u * total, before = 0.0;
+      uint owner = G;
+      for (uint c = 0u; c < G; ++c) {
+        const float mass = uintBitsToFloat(scratch[mass_at(c)]);
+        if (mass > 0.0) owner = c;  // rounding: fall back to the last non-empty chunk
+        if (mass > 0.0 && target < before + mass) break;
+        before += mass;
+      }
+      s_owner = owner;
+      s_left = target - before;
+    }
+    barrier();
+    chunk_first = min(p.V, s_owner * chunk);
+    chunk_last = min(p.V, chunk_first + chunk);
+    const uint cut = cutoff();
+    float sum = 0.0;
+    for (uint v = part_first(); v < part_last(); ++v) sum += max(drawn_mass(v, cut), 0.0);
     s_segment[tid] = sum;
     barrier();
     if (tid == 0u) {
-      float total = 0.0;
-      for (uint i = 0u; i < WG; ++i) total += s_segment[i];
-      const float u = float(pcg(rp.seed_lo ^ pcg(rp.seed_hi ^ pcg(rp.counter))) >> 8u) * (1.0 / 16777216.0);
-      float target = u * total, before = 0.0;
-      uint owner = WG;
+      float target = s_left, before = 0.0;
+      uint part = WG;
       for (uint i = 0u; i < WG; ++i) {
-        if (s_segment[i] > 0.0) owner = i;  // rounding: fall back to the last non-empty segment
+        if (s_segment[i] > 0.0) part = i;
         if (s_segment[i] > 0.0 && target < before + s_segment[i]) break;
         before += s_segment[i];
       }
-      s_segment[0] = target - before;  // what is left to walk inside the owner's segment
-      s_owner = owner;
+      s_left = target - before;
+      s_owner = part;
     }
     barrier();
     if (tid == s_owner) {
-      float left = s_segment[0];
+      float left = s_left;
       uint chosen = token;
-      for (uint v = first; v < last; ++v) {
-        const float l = penalized(v);
-        if (floatBitsToUint(exp(l - m) * inv_z) < cutoff) continue;
+      for (uint v = part_first(); v < part_last(); ++v) {
+        const float w = drawn_mass(v, cut);
+        if (w < 0.0) continue;  // below the cutoff
         chosen = v;
-        left -= exp((l - m) * inv_t);
+        left -= w;
         if (left < 0.0) break;
       }
       s_token = chosen;
@@ -196,15 +319,15 @@ void main() {
     barrier();
     token = s_token;
   }
-
   if (tid == 0u) ids[row] = token;
-  if (rp.penalize != 0u) {
-    // Every invocation read occ above; each now rewrites only its own strided entries.
-    barrier();
-    for (uint v = tid; v < p.V; v += WG) {
-      const float o = occ[occ_base + v];
-      const float decayed = o >= 0.0 ? o * rp.decay : o;
-      occ[occ_base + v] = v == token ? max(decayed, 0.0) + weight[v] : decayed;
-    }
+
+#elif defined(REMEMBER)
+  if (rp.penalize == 0u) return;
+  const uint drawn = ids[row];
+  for (uint v = chunk_first + tid; v < chunk_last; v += WG) {
+    const float o = occ[occ_base + v];
+    const float decayed = o >= 0.0 ? o * rp.decay : o;
+    occ[occ_base + v] = v == drawn ? max(decayed, 0.0) + weight[v] : decayed;
   }
+#endif
 }

@@ -12,6 +12,12 @@ rwkv_add_weight_shader(matmul_tiled matmul.comp TILED)
 rwkv_add_weight_shader(matmul_coopmat matmul_coopmat.comp COOPMAT)
 rwkv_add_weight_shader(matmul_w16 matmul_w16.comp)
 
+rwkv_add_shader(sample_stats sample.comp STATS)
+rwkv_add_shader(sample_search sample.comp SEARCH)
+rwkv_add_shader(sample_draw sample.comp DRAW)
+rwkv_add_shader(sample_pick sample.comp PICK)
+rwkv_add_shader(sample_remember sample.comp REMEMBER)
+
 rwkv_add_shader(wkv7_chunk_prepare wkv7_chunked.comp PREPARE)
 rwkv_add_shader(wkv7_chunk_state wkv7_chunked.comp STATE)
 rwkv_add_shader(wkv7_chunk_output wkv7_chunked.comp OUTPUT)

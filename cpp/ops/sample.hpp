@@ -2,6 +2,7 @@
 // and one draw per row of logits, as the official RWKV pipeline samples.
 #pragma once
 #include "layouts.h"
+#include "vk/device_info.hpp"
 #include "vk/recorder.hpp"
 
 namespace rwkv::ops {
@@ -9,10 +10,21 @@ namespace rwkv::ops {
 // One row to sample (shaders/include/layouts.h, shared with sample.comp).
 using SampleRow = gpu::SampleRow;
 
+// Chunks per row: workgroups sharing one row of logits (0: the rule's, sample_chunks).
+struct SampleOptions {
+  vk::BufferRange scratch{};  // at least sample_scratch_bytes(...); without one, the call allocates it
+  uint32_t chunks = 0;
+};
+
+// The rule: on GPUs one chunk per 1024 tokens of the vocabulary (at most one per invocation of
+// a workgroup: 256), so that a single row spreads over the GPU; on CPU devices one.
+uint32_t sample_chunks(const vk::DeviceInfo& device, uint32_t V);
+uint64_t sample_scratch_bytes(uint32_t n_rows, uint32_t chunks);
+
 // ids[r] = the token drawn from logits[params[r].logits_row] ([*, V] f32); updates the penalty
 // memory `occurrence` ([slots, V] f32) of rows that penalize. token_weights: [V] f32.
 void sample(vk::Recorder& rec, const vk::BufferRange& logits, const vk::BufferRange& params, uint32_t n_rows,
             const vk::BufferRange& occurrence, const vk::BufferRange& token_weights, uint32_t V,
-            const vk::BufferRange& ids);
+            const vk::BufferRange& ids, SampleOptions options = {});
 
 }  // namespace rwkv::ops

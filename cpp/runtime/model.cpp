@@ -197,7 +197,8 @@ vk::Submission Model::record_chunk(const ChunkPlan& plan, State& state, const Ou
   }
   if (outputs.kind == Outputs::Sample) {
     const Sampler& s = *outputs.sampler;
-    ops::sample(rec, {logits_}, {s.params()}, plan.rows(), {s.occurrence()}, {s.token_weights()}, c.vocab, {s.ids()});
+    ops::sample(rec, {logits_}, {s.params()}, plan.rows(), {s.occurrence()}, {s.token_weights()}, c.vocab, {s.ids()},
+                {.scratch = {s.scratch()}});
   }
   return rec.submit();
 }

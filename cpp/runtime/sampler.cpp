@@ -32,6 +32,8 @@ Sampler::Sampler(const vk::DevicePtr& device, std::span<const float> token_weigh
   std::memcpy(weights_->mapped(), token_weights.data(), token_weights.size_bytes());
   params_ = std::make_shared<vk::Buffer>(device_, uint64_t(max_rows) * sizeof(ops::SampleRow), vk::MemoryKind::Upload);
   ids_ = std::make_shared<vk::Buffer>(device_, uint64_t(max_rows) * 4, vk::MemoryKind::Readback);
+  scratch_ = std::make_shared<vk::Buffer>(
+      device_, ops::sample_scratch_bytes(max_rows, ops::sample_chunks(device_->info(), vocab_)), vk::MemoryKind::Device);
   vk::Recorder rec(device_);
   rec.fill({occurrence_}, std::bit_cast<uint32_t>(-1.0f));
   rec.submit().wait();

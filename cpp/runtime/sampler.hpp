@@ -47,6 +47,7 @@ class Sampler {
   const vk::BufferPtr& token_weights() const { return weights_; }
   const vk::BufferPtr& params() const { return params_; }  // [max_rows] SampleRow, host-written
   const vk::BufferPtr& ids() const { return ids_; }        // [max_rows] u32, host-read
+  const vk::BufferPtr& scratch() const { return scratch_; }  // ops::sample's, for max_rows rows
   // Expires when this sampler is destroyed (as State::liveness).
   std::weak_ptr<const void> liveness() const { return alive_; }
 
@@ -54,7 +55,7 @@ class Sampler {
   std::shared_ptr<const int> alive_ = std::make_shared<const int>(0);
   vk::DevicePtr device_;
   uint32_t vocab_, slots_, max_rows_;
-  vk::BufferPtr occurrence_, weights_, params_, ids_;
+  vk::BufferPtr occurrence_, weights_, params_, ids_, scratch_;
 };
 
 }  // namespace rwkv::runtime

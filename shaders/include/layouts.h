@@ -63,7 +63,13 @@ struct PoolFinishPush {
 
 struct SamplePush {
   uint V;
+  uint pass;  // SEARCH: which pass
 };
+// sample.comp's threshold searches: passes that narrow any range of probability bits to one
+// threshold (16-way steps from [0, 1.0f]; worked out in tests/cpp/test_sample.cpp); and its
+// scratch per row of logits with G chunks, in 32-bit words (the layout: sample.comp).
+#define SAMPLE_SEARCH_PASSES 9u
+#define SAMPLE_SCRATCH_WORDS(G) (72u * (G) + 4u * SAMPLE_SEARCH_PASSES)
 struct PoolRowsPush {
   uint C, n_pieces;
 };

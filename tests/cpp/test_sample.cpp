@@ -1,12 +1,15 @@
 // ops::sample against a double-precision reference of the official RWKV pipeline's sampling
 // (penalties, softmax, top-p and top-k cutoffs that keep ties, probabilities ^ 1/temperature), many
 // rows per dispatch at odd vocabulary sizes: greedy and its tie rule, draws inside the reference's
-// set with its frequencies, the random stream's determinism, non-finite rows, the penalty memory.
+// set with its frequencies, the random stream's determinism, non-finite rows, the penalty memory;
+// each with the rule's chunks (workgroups sharing a row) and with 3.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <map>
 #include <numeric>
 #include <random>
 #include <set>
@@ -50,6 +53,8 @@ ops::SampleRow row(uint32_t logits_row, float temperature, float top_p, uint32_t
 
 // One dispatch. `occ` ([slots, V], updated in place) and `weights` default to one slot that
 // never generated anything, with unit weights.
+uint32_t g_chunks = 0;  // the test's chunks per row (SampleChunks' parameter)
+
 std::vector<uint32_t> draw(const std::vector<float>& logits, uint32_t V, const std::vector<ops::SampleRow>& rows,
                            std::vector<float>* occ = nullptr, std::vector<float> weights = {}) {
   std::vector<float> fresh(V, -1.0f);
@@ -58,7 +63,7 @@ std::vector<uint32_t> draw(const std::vector<float>& logits, uint32_t V, const s
   auto lb = buffer_of(logits), pb = buffer_of(rows), ob = buffer_of(*occ), wb = buffer_of(weights);
   auto ids = buffer_of(std::vector<uint32_t>(rows.size(), 12345678u));
   vk::Recorder rec(device());
-  ops::sample(rec, {lb}, {pb}, uint32_t(rows.size()), {ob}, {wb}, V, {ids});
+  ops::sample(rec, {lb}, {pb}, uint32_t(rows.size()), {ob}, {wb}, V, {ids}, {.chunks = g_chunks});
   rec.submit().wait();
   std::memcpy(occ->data(), ob->mapped(), occ->size() * 4);
   const auto* got = reinterpret_cast<const uint32_t*>(ids->mapped());
@@ -139,7 +144,12 @@ void expect_frequencies(const std::vector<uint32_t>& ids, const std::vector<doub
   ::testing::Test::RecordProperty(what + " chi2", std::to_string(chi2) + " of " + std::to_string(bound));
 }
 
-TEST(Sample, GreedyTopK1AndTinyTopPAreTheArgmaxLowestIndexOnTies) {
+class SampleChunks : public ::testing::TestWithParam<uint32_t> {
+ protected:
+  void SetUp() override { g_chunks = GetParam(); }
+};
+
+TEST_P(SampleChunks, GreedyTopK1AndTinyTopPAreTheArgmaxLowestIndexOnTies) {
   for (uint32_t V : {65u, 1000u, 50257u}) {
     // Row 0: grid logits, the lowest-index argmax of any accidental tie. Row 1: the maximum at three
     // indices; at V = 50257 the lowest one's invocation has a higher id than the others' (with 256
@@ -176,7 +186,7 @@ TEST(Sample, GreedyTopK1AndTinyTopPAreTheArgmaxLowestIndexOnTies) {
   }
 }
 
-TEST(Sample, DrawsStayInTheTopSetWithTheReferenceFrequencies) {
+TEST_P(SampleChunks, DrawsStayInTheTopSetWithTheReferenceFrequencies) {
   // Rows per setting: lavapipe spends ~3 ms per top-p or top-k search (9 at V = 50257), under 1 ms
   // on a row without; the cutoffs' frequencies are checked in full at V = 1000.
   for (auto [V, n_plain, n_cut] : {std::tuple{65u, 1000u, 60u}, std::tuple{1000u, 2000u, 200u}, std::tuple{50257u, 400u, 20u}}) {
@@ -212,7 +222,7 @@ TEST(Sample, DrawsStayInTheTopSetWithTheReferenceFrequencies) {
   }
 }
 
-TEST(Sample, TheSameSeedAndCounterDrawTheSameTokenAloneOrInABatch) {
+TEST_P(SampleChunks, TheSameSeedAndCounterDrawTheSameTokenAloneOrInABatch) {
   const uint32_t V = 1000, n = 64;
   const std::vector<float> logits = grid_logits(V, 1.0f, 21);
   // Rows 0..n-1: one seed, counters 0..n-1; rows n..2n-1: counter 5, seed_hi 0..n-1; then all of
@@ -230,7 +240,7 @@ TEST(Sample, TheSameSeedAndCounterDrawTheSameTokenAloneOrInABatch) {
   EXPECT_GE(std::set<uint32_t>(ids.begin() + n, ids.begin() + 2 * n).size(), n / 2) << "over seeds";
 }
 
-TEST(Sample, NonFiniteLogitsMarkTheRow) {
+TEST_P(SampleChunks, NonFiniteLogitsMarkTheRow) {
   const uint32_t V = 1000;
   std::vector<float> logits;
   for (float bad : {NAN, INFINITY, -INFINITY}) {
@@ -244,7 +254,7 @@ TEST(Sample, NonFiniteLogitsMarkTheRow) {
   for (uint32_t id : draw(logits, V, rows)) EXPECT_EQ(id, kNonFinite);
 }
 
-TEST(Sample, PenaltiesShiftTheDrawAndUpdateTheMemoryOfPenalizingRows) {
+TEST_P(SampleChunks, PenaltiesShiftTheDrawAndUpdateTheMemoryOfPenalizingRows) {
   const uint32_t V = 1000, slots = 6;
   std::mt19937 rng(4);
   // Logits row 0: token a the maximum, b half below it, the rest at least half below b.
@@ -294,6 +304,29 @@ TEST(Sample, PenaltiesShiftTheDrawAndUpdateTheMemoryOfPenalizingRows) {
     EXPECT_LE(worst, 1e-6) << "slot " << s;
   }
   EXPECT_EQ(occ[b], 0.0f);  // slot 0: b drawn with weight 0
+}
+
+// 0: the rule's (one on CPU devices, one per 1,024 tokens on GPUs: the GPU suite runs this file too).
+INSTANTIATE_TEST_SUITE_P(RuleAndThree, SampleChunks, ::testing::Values(0u, 3u));
+
+// SAMPLE_SEARCH_PASSES: each search step maps a range of R probability bits to one of at most
+// max(step, R - 15 step) with step = max(1, R / 16) (sample.comp's narrowed), and the draw takes
+// one more step after the last pass: the passes plus that one reach a single threshold from the
+// first range [0, 1.0f] whichever buckets the data fill.
+TEST(Sample, SearchPassesReachOneThreshold) {
+  std::map<uint32_t, uint32_t> memo;
+  std::function<uint32_t(uint32_t)> steps = [&](uint32_t r) -> uint32_t {
+    if (r <= 1) return 0;
+    if (auto it = memo.find(r); it != memo.end()) return it->second;
+    const uint32_t step = std::max(1u, r / 16);
+    uint32_t most = 0;
+    for (uint32_t j = 0; j < 16 && (j == 0 || j * step < r); ++j) {
+      const bool last = j == 15 || (j + 1) * step >= r;
+      most = std::max(most, steps(last ? r - j * step : step));
+    }
+    return memo[r] = 1 + most;
+  };
+  EXPECT_EQ(steps(0x3F800000u + 1), SAMPLE_SEARCH_PASSES);
 }
 
 }  // namespace
