@@ -30,6 +30,17 @@ uint32_t sample_chunks(const vk::DeviceInfo& device, uint32_t V) {
   return std::clamp((V + k_chunk_tokens - 1) / k_chunk_tokens, 1u, std::min(k_max_chunks, workgroup_size(device)));
 }
 
+SampleSteps sample_steps(std::span<const SampleRow> rows, uint32_t V) {
+  SampleSteps steps{false, false, false};
+  for (const auto& r : rows) {
+    const bool sampled = r.temperature > 0.0f;
+    steps.draw |= sampled;
+    steps.search |= sampled && ((r.top_k > 0 && r.top_k < V) || r.top_p < 1.0f);
+    steps.remember |= r.penalize != 0;
+  }
+  return steps;
+}
+
 uint64_t sample_scratch_bytes(uint32_t n_rows, uint32_t chunks) { return uint64_t(n_rows) * SAMPLE_SCRATCH_WORDS(chunks) * 4; }
 
 void sample(vk::Recorder& rec, const vk::BufferRange& logits, const vk::BufferRange& params, uint32_t n_rows,
@@ -57,11 +68,12 @@ void sample(vk::Recorder& rec, const vk::BufferRange& logits, const vk::BufferRa
                  gpu::SamplePush{V, pass}, {groups, n_rows, 1});
   };
   // sample.comp says what each step leaves for the next.
+  const SampleSteps& needed = options.steps;
   step(ShaderId::sample_stats, 0, chunks);
-  for (uint32_t pass = 0; pass < SAMPLE_SEARCH_PASSES; ++pass) step(ShaderId::sample_search, pass, chunks);
-  step(ShaderId::sample_draw, 0, chunks);
+  for (uint32_t pass = 0; needed.search && pass < SAMPLE_SEARCH_PASSES; ++pass) step(ShaderId::sample_search, pass, chunks);
+  if (needed.draw) step(ShaderId::sample_draw, 0, chunks);
   step(ShaderId::sample_pick, 0, 1);
-  step(ShaderId::sample_remember, 0, chunks);
+  if (needed.remember) step(ShaderId::sample_remember, 0, chunks);
 }
 
 }  // namespace rwkv::ops

@@ -1,6 +1,8 @@
 // Token sampling on the GPU (shaders/sample.comp): penalties, softmax, top-p, top-k, temperature
 // and one draw per row of logits, as the official RWKV pipeline samples.
 #pragma once
+#include <span>
+
 #include "layouts.h"
 #include "vk/device_info.hpp"
 #include "vk/recorder.hpp"
@@ -10,10 +12,20 @@ namespace rwkv::ops {
 // One row to sample (shaders/include/layouts.h, shared with sample.comp).
 using SampleRow = gpu::SampleRow;
 
-// Chunks per row: workgroups sharing one row of logits (0: the rule's, sample_chunks).
+// The steps after the rows' statistics and before the pick that some row needs (sample.comp):
+// the threshold searches (a sampled row with top-k or top-p), the draw (a sampled row), the
+// penalty memory (a penalizing row). A step no row needs is not recorded.
+struct SampleSteps {
+  bool search = true, draw = true, remember = true;
+  bool operator==(const SampleSteps&) const = default;
+};
+SampleSteps sample_steps(std::span<const SampleRow> rows, uint32_t V);
+
 struct SampleOptions {
   vk::BufferRange scratch{};  // at least sample_scratch_bytes(...); without one, the call allocates it
-  uint32_t chunks = 0;
+  uint32_t chunks = 0;        // workgroups sharing one row of logits (0: the rule's, sample_chunks)
+  SampleSteps steps{};        // all, unless the caller knows its rows (a recording replayed with
+                              // other rows must cover them too)
 };
 
 // The rule: on GPUs one chunk per 1024 tokens of the vocabulary (at most one per invocation of

@@ -160,6 +160,8 @@ Model::ChunkPlan Model::plan_chunk(const Chunk& chunk, std::span<const SeqRef> s
         const auto r = uint32_t(plan.row_owner.size());
         row_list[r] = plan.T + (i - piece.begin);
         if (sampling) {
+          // Checked before the write: the sampler's params hold max_rows rows.
+          if (r >= outputs.sampler->max_rows()) throw InvalidArgument("[step] more draws than the sampler's rows");
           sample_rows[r] = outputs.samples[piece.seq];
           sample_rows[r].logits_row = r;
         }
@@ -170,7 +172,7 @@ Model::ChunkPlan Model::plan_chunk(const Chunk& chunk, std::span<const SeqRef> s
       pool_pieces[plan.n_pool_pieces++] = {rows_before, uint32_t(plan.row_owner.size()) - rows_before, piece.seq, 0};
     plan.T += n;
   }
-  if (sampling && plan.rows() > outputs.sampler->max_rows()) throw InvalidArgument("[step] more draws than the sampler's rows");
+  if (sampling) plan.sample_steps = ops::sample_steps({sample_rows, plan.rows()}, info_.config.vocab);
   return plan;
 }
 
@@ -198,7 +200,7 @@ vk::Submission Model::record_chunk(const ChunkPlan& plan, State& state, const Ou
   if (outputs.kind == Outputs::Sample) {
     const Sampler& s = *outputs.sampler;
     ops::sample(rec, {logits_}, {s.params()}, plan.rows(), {s.occurrence()}, {s.token_weights()}, c.vocab, {s.ids()},
-                {.scratch = {s.scratch()}});
+                {.scratch = {s.scratch()}, .steps = plan.sample_steps});
   }
   return rec.submit();
 }
@@ -209,7 +211,7 @@ void Model::submit_chunk(const ChunkPlan& plan, State& state, const Outputs& out
   if (plan.T == plan.n_seqs && !profiling_ && outputs.kind != Outputs::Pooled) {
     const bool sampling = outputs.kind == Outputs::Sample;
     const DecodeKey key{state.buffer().get(), sampling ? outputs.sampler->occurrence().get() : nullptr,
-                        plan.T, plan.rows(), uint32_t(outputs.kind), outputs.keep_logits};
+                        plan.T, plan.rows(), uint32_t(outputs.kind), outputs.keep_logits, plan.sample_steps};
     auto it = std::find_if(decode_steps_.begin(), decode_steps_.end(), [&](const DecodeStep& d) { return d.key == key; });
     if (it != decode_steps_.end()) {
       it->submission.resubmit();

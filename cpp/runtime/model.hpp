@@ -127,6 +127,7 @@ class Model {
   struct ChunkPlan {
     uint32_t T = 0, n_seqs = 0, n_pool_pieces = 0;
     std::vector<std::pair<uint32_t, uint32_t>> row_owner;
+    ops::SampleSteps sample_steps{};  // what the chunk's sampling rows need
     uint32_t rows() const { return uint32_t(row_owner.size()); }
   };
   // Whole rows of logits come back to the host (not for pooling, nor for sampling without keep_logits).
@@ -167,6 +168,7 @@ class Model {
     const vk::Buffer* occurrence;
     uint32_t n_seqs, n_rows, kind;
     bool keep_logits;
+    ops::SampleSteps sample_steps;
     bool operator==(const DecodeKey&) const = default;
   };
   struct DecodeStep {

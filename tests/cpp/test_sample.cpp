@@ -56,14 +56,14 @@ ops::SampleRow row(uint32_t logits_row, float temperature, float top_p, uint32_t
 uint32_t g_chunks = 0;  // the test's chunks per row (SampleChunks' parameter)
 
 std::vector<uint32_t> draw(const std::vector<float>& logits, uint32_t V, const std::vector<ops::SampleRow>& rows,
-                           std::vector<float>* occ = nullptr, std::vector<float> weights = {}) {
+                           std::vector<float>* occ = nullptr, std::vector<float> weights = {}, ops::SampleSteps steps = {}) {
   std::vector<float> fresh(V, -1.0f);
   if (!occ) occ = &fresh;
   if (weights.empty()) weights.assign(V, 1.0f);
   auto lb = buffer_of(logits), pb = buffer_of(rows), ob = buffer_of(*occ), wb = buffer_of(weights);
   auto ids = buffer_of(std::vector<uint32_t>(rows.size(), 12345678u));
   vk::Recorder rec(device());
-  ops::sample(rec, {lb}, {pb}, uint32_t(rows.size()), {ob}, {wb}, V, {ids}, {.chunks = g_chunks});
+  ops::sample(rec, {lb}, {pb}, uint32_t(rows.size()), {ob}, {wb}, V, {ids}, {.chunks = g_chunks, .steps = steps});
   rec.submit().wait();
   std::memcpy(occ->data(), ob->mapped(), occ->size() * 4);
   const auto* got = reinterpret_cast<const uint32_t*>(ids->mapped());
@@ -304,6 +304,30 @@ TEST_P(SampleChunks, PenaltiesShiftTheDrawAndUpdateTheMemoryOfPenalizingRows) {
     EXPECT_LE(worst, 1e-6) << "slot " << s;
   }
   EXPECT_EQ(occ[b], 0.0f);  // slot 0: b drawn with weight 0
+}
+
+// The steps no row needs (sample_steps) can be left out: the same tokens and penalty memory as
+// with every step, for greedy rows, sampled rows without cutoffs, and with penalties.
+TEST_P(SampleChunks, StepsNoRowNeedsChangeNothing) {
+  const uint32_t V = 1000;
+  const auto logits = grid_logits(3 * V, 1.0f, 5);
+  auto with_penalty = [](ops::SampleRow r) {
+    r.presence = 0.5f, r.frequency = 0.25f, r.decay = 0.9f, r.penalize = 1;
+    return r;
+  };
+  const std::vector<std::vector<ops::SampleRow>> cases = {
+      {row(0, 0.0f, 1.0f, 0, 1, 0), row(1, 0.0f, 0.5f, 3, 2, 0)},
+      {row(0, 1.0f, 1.0f, 0, 3, 0), row(2, 0.7f, 1.0f, 0, 4, 1)},
+      {with_penalty(row(1, 0.0f, 1.0f, 0, 5, 0)), with_penalty(row(2, 0.9f, 0.8f, 0, 6, 2))}};
+  const ops::SampleSteps expected[] = {{false, false, false}, {false, true, false}, {true, true, true}};
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const auto steps = ops::sample_steps(cases[i], V);
+    EXPECT_EQ(steps, expected[i]) << i;
+    std::vector<float> occ_all(V, -1.0f), occ_needed(V, -1.0f);
+    for (uint32_t v = 0; v < V; v += 7) occ_all[v] = occ_needed[v] = 1.5f;
+    EXPECT_EQ(draw(logits, V, cases[i], &occ_all), draw(logits, V, cases[i], &occ_needed, {}, steps)) << i;
+    EXPECT_EQ(occ_all, occ_needed) << i;
+  }
 }
 
 // 0: the rule's (one on CPU devices, one per 1,024 tokens on GPUs: the GPU suite runs this file too).
