@@ -9,8 +9,8 @@ namespace rwkv::ops {
 namespace {
 
 // Invocations per workgroup (of a token's row, or a share of its channels), by device type: GPUs
-// wide, for decode's single token; CPU devices (lavapipe) run a workgroup's invocations in turn through every
-// barrier of the reductions, so there a narrow one wins. Measured on lavapipe (2 cores, the
+// wide, for decode's single token; CPU devices (lavapipe) run a workgroup's invocations in turn
+// through every barrier of the reductions, so there a narrow one wins. Measured on lavapipe (2 cores, the
 // default model, pp256, GPU ms of ln_shift_mix / layer_norm): 512: 144 / 17; 128: 18 / 1.7;
 // 64: 10.5 / 0.8; 32: 9.2 / 0.7; 8: 7.1 / 0.4 (prompt 447 -> 617 tokens/s at 32).
 uint32_t row_workgroup(const vk::DeviceInfo& info) { return info.type == "cpu" ? 32 : 512; }
