@@ -172,7 +172,9 @@ Model::ChunkPlan Model::plan_chunk(const Chunk& chunk, std::span<const SeqRef> s
       pool_pieces[plan.n_pool_pieces++] = {rows_before, uint32_t(plan.row_owner.size()) - rows_before, piece.seq, 0};
     plan.T += n;
   }
-  if (sampling) plan.sample_steps = ops::sample_steps({sample_rows, plan.rows()}, info_.config.vocab);
+  // From the sequences' rows in host memory (not the mapped, write-combined params): those of
+  // sequences without a row in this chunk can only add steps, which change nothing.
+  if (sampling) plan.sample_steps = ops::sample_steps(outputs.samples, info_.config.vocab);
   return plan;
 }
 

@@ -325,8 +325,20 @@ TEST_P(SampleChunks, StepsNoRowNeedsChangeNothing) {
     EXPECT_EQ(steps, expected[i]) << i;
     std::vector<float> occ_all(V, -1.0f), occ_needed(V, -1.0f);
     for (uint32_t v = 0; v < V; v += 7) occ_all[v] = occ_needed[v] = 1.5f;
-    EXPECT_EQ(draw(logits, V, cases[i], &occ_all), draw(logits, V, cases[i], &occ_needed, {}, steps)) << i;
+    const auto occ_before = occ_all;
+    const auto ids = draw(logits, V, cases[i], &occ_needed, {}, steps);
+    EXPECT_EQ(draw(logits, V, cases[i], &occ_all), ids) << i;
     EXPECT_EQ(occ_all, occ_needed) << i;
+    // Each token against the reference: the penalized argmax of a greedy row, a token of nonzero
+    // reference probability otherwise.
+    for (size_t r = 0; r < cases[i].size(); ++r) {
+      const auto& row_r = cases[i][r];
+      const auto l = penalized(&logits[row_r.logits_row * V], occ_before.data(), row_r, V);
+      if (row_r.temperature == 0.0f)
+        EXPECT_EQ(ids[r], argmax(l)) << i << " " << r;
+      else
+        EXPECT_GT(reference(l, row_r.temperature, row_r.top_p, row_r.top_k)[ids[r]], 0.0) << i << " " << r;
+    }
   }
 }
 
