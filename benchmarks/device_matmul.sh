@@ -4,7 +4,8 @@
 # SHAPES ("ROWSxK[xGROUPS]"), token count of TS, weight type of TYPES and kernel of KERNELS (values
 # of RWKV_GPU_MATMUL; "table" = the selection table), for each benchmark binary of BENCHES (to
 # compare kernel versions in one call); then cuBLAS (torch F.linear, fp16) on the same shapes as
-# the ceiling. Defaults: the products of the 2.9B model (n_embd 2560, FFN 10240; r, k, v grouped).
+# the ceiling. MATVECS: values of RWKV_GPU_MATVEC (LANES[xSTEPS], one-token products; "table" = the
+# default) timed with each kernel. Defaults: the products of the 2.9B model (n_embd 2560, FFN 10240; r, k, v grouped).
 # Carry: .gl, .bench (benchmarks/device_carry.sh). Results: $OUT/matmul.jsonl, $OUT/cublas.jsonl.
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
@@ -23,16 +24,19 @@ for bench in $BENCHES; do
       IFS=x read -r rows k groups <<<"$shape"
       for T in $TS; do
         for kernel in $KERNELS; do
-          [ "$kernel" = table ] && unset RWKV_GPU_MATMUL || export RWKV_GPU_MATMUL=$kernel
-          $bench matmul "$type" "$rows" "$k" "$T" -g "${groups:-1}" -r "$REPS" 2>>"$OUT/matmul.stderr" |
-            sed "s|^{|{\"bench\": \"$(basename "$bench")\", |" >>"$OUT/matmul.jsonl" ||
-            echo "failed: $bench $type $shape T=$T $kernel" | tee -a "$OUT/matmul.stderr"
+          for matvec in ${MATVECS:-table}; do
+            [ "$kernel" = table ] && unset RWKV_GPU_MATMUL || export RWKV_GPU_MATMUL=$kernel
+            [ "$matvec" = table ] && unset RWKV_GPU_MATVEC || export RWKV_GPU_MATVEC=$matvec
+            $bench matmul "$type" "$rows" "$k" "$T" -g "${groups:-1}" -r "$REPS" 2>>"$OUT/matmul.stderr" |
+              sed "s|^{|{\"bench\": \"$(basename "$bench")\", \"matvec\": \"$matvec\", |" >>"$OUT/matmul.jsonl" ||
+              echo "failed: $bench $type $shape T=$T $kernel $matvec" | tee -a "$OUT/matmul.stderr"
+          done
         done
       done
     done
   done
 done
-unset RWKV_GPU_MATMUL
+unset RWKV_GPU_MATMUL RWKV_GPU_MATVEC
 python3 - "$SHAPES" "$TS" <<'PY' | tee "$OUT/cublas.jsonl"
 import json, sys, torch
 shapes, ts = sys.argv[1].split(), [int(t) for t in sys.argv[2].split()]

@@ -30,10 +30,12 @@ void store(MatmulPushGroup g, uint t, uint row, float acc) {
 #if defined(MATVEC)
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
+#extension GL_EXT_control_flow_attributes : require
 // ROWS rows per workgroup, each taken by gl_WorkGroupSize.x / ROWS invocations (whole subgroups)
-// that stride along k, two 8-element chunks per step so that several wide loads are in flight;
+// that stride along k, STEPS 8-element chunks per step so that several wide loads are in flight;
 // subgroupAdd, then one partial per subgroup through shared memory.
 layout(constant_id = 1) const uint ROWS = 1;
+layout(constant_id = 2) const uint STEPS = 2;
 #define CHUNK 8u  // consecutive elements per dequant8: inside one block for every type
 
 shared float partials[gl_WorkGroupSize.x];
@@ -68,8 +70,12 @@ void main() {
     const uint base = g.w_offset + row * ((g.k / QK) * QBYTES);
     const uint step = per_row * CHUNK;
     uint k0 = lane * CHUNK;
-    for (; k0 + step < g.k; k0 += 2u * step) acc += chunk_dot(g, base, k0) + chunk_dot(g, base, k0 + step);
-    if (k0 < g.k) acc += chunk_dot(g, base, k0);
+    for (; k0 + (STEPS - 1u) * step < g.k; k0 += STEPS * step) {
+      float part = 0.0;
+      [[unroll]] for (uint s = 0u; s < STEPS; ++s) part += chunk_dot(g, base, k0 + s * step);
+      acc += part;
+    }
+    for (; k0 < g.k; k0 += step) acc += chunk_dot(g, base, k0);
   }
   const float s = subgroupAdd(acc);
   if (subgroupElect()) partials[gl_SubgroupID] = s;

@@ -14,6 +14,12 @@
 // the k-groups' sums meet in a shared staging block, where the epilogue (the 2^x_shift scale,
 // act_out, accumulate, bounds) is applied element by element.
 //
+// DIRECT (F16 weights only; the host requires T >= 16, m >= 16 and k a multiple of 16): no
+// shared tiles and no barriers in the k loop: each subgroup loads its 16x16 operands with
+// coopMatLoad straight from the fp16 weights and X16 (the workgroup's subgroups share them through
+// the cache), BK of k per unrolled step. Fragments at the edges start at T - 16 / m - 16 (loads stay
+// inside the matrices) and write only the tokens and rows no other fragment owns.
+//
 // Split k (SK > 1, when the tiles are too few to fill the GPU): workgroup z = group * SK + split
 // sums its split's whole steps of k only, and writes the sum, as it is, to binding 2 = partial
 // sums: per group (in order) SK blocks of [T, m] floats. matmul_splitk.comp adds the blocks in
@@ -37,6 +43,11 @@ layout(binding = 0) readonly buffer W { uint w_words[]; };
 layout(binding = 0) readonly buffer WQuads { uvec4 w_quads[]; };
 layout(binding = 1) readonly buffer X16 { uvec4 x16[]; };
 layout(binding = 2) buffer Y { float y[]; };  // or the partial sums (SK > 1)
+#if defined(DIRECT)
+#extension GL_EXT_shader_16bit_storage : require
+layout(binding = 0) readonly buffer WHalves { f16vec4 w_h[]; };  // F16 weights, rows of k / 4
+layout(binding = 1) readonly buffer XHalves { f16vec4 x_h[]; };  // X16, rows of k / 4 (k % 16 == 0)
+#endif
 
 #define BYTES_BUFFER w_words
 #define QUADS_BUFFER w_quads
@@ -53,9 +64,30 @@ const uint SUBGROUPS = TILES * KS;
 const uint CHUNKS_PER_ROW = BKS / 8u;  // chunks of 8 consecutive k: one dequant8 of W, one uvec4 of X16
 const uint W_CHUNKS = BR * CHUNKS_PER_ROW, X_CHUNKS = BT * CHUNKS_PER_ROW;
 
+shared float staged[SUBGROUPS * 256u];
+const uint MAX_CT = 4u, MAX_CR = 4u;  // accumulators per subgroup: at most 4 x 4 (host)
+
+// The first token / weight row of accumulator (ct, cr) of this subgroup's part: the nominal one,
+// or (DIRECT) moved back so that the fragment's 16 lie inside the matrix; write_acc writes a
+// fragment's tokens and rows from the nominal one on.
+uint frag_token(uint t) {
+#if defined(DIRECT)
+  return min(t, p.T - 16u);
+#else
+  return t;
+#endif
+}
+uint frag_row(MatmulPushGroup g, uint row) {
+#if defined(DIRECT)
+  return min(row, g.m - 16u);
+#else
+  return row;
+#endif
+}
+
+#if !defined(DIRECT)
 shared f16vec4 w_tile[BR * STRIDE];
 shared f16vec4 x_tile[BT * STRIDE];
-shared float staged[SUBGROUPS * 256u];
 
 // The W and X16 chunks of one step this invocation loads: chunk c = gl_LocalInvocationID.x + i * size.
 // fetch_step issues the loads of the next step into registers before the current step's products;
@@ -64,7 +96,7 @@ const uint W_PER = (W_CHUNKS + gl_WorkGroupSize.x - 1u) / gl_WorkGroupSize.x;
 const uint X_PER = (X_CHUNKS + gl_WorkGroupSize.x - 1u) / gl_WorkGroupSize.x;
 // Register arrays have fixed sizes (the largest the host allows, ops/matmul.cpp checks) and are
 // indexed only in unrolled loops with specialization-constant bounds.
-const uint MAX_W_PER = 8u, MAX_X_PER = 8u, MAX_CT = 4u, MAX_CR = 4u;
+const uint MAX_W_PER = 8u, MAX_X_PER = 8u;
 Raw8 w_raw[MAX_W_PER];
 uvec4 x_raw[MAX_X_PER];
 
@@ -125,6 +157,8 @@ void store_step(MatmulPushGroup g, uint row0, uint k0) {
   }
 }
 
+#endif  // !DIRECT
+
 // The epilogue of one 16x16 accumulator [token][row] (ct, cr) of every subgroup: through the
 // staging block, where the workgroup sums the k-groups' parts and writes Y.
 void write_acc(coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> m, MatmulPushGroup g, uint ct, uint cr, uint row0,
@@ -134,8 +168,9 @@ void write_acc(coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>
   barrier();
   for (uint e = gl_LocalInvocationID.x; e < TILES * 256u; e += gl_WorkGroupSize.x) {
     const uint tile = e / 256u, at = e % 256u;
-    const uint t = t0 + tile / (BR / WR) * WT + ct * 16u + at / 16u, row = row0 + tile % (BR / WR) * WR + cr * 16u + at % 16u;
-    if (t < p.T && row < g.m) {
+    const uint t_nominal = t0 + tile / (BR / WR) * WT + ct * 16u, row_nominal = row0 + tile % (BR / WR) * WR + cr * 16u;
+    const uint t = frag_token(t_nominal) + at / 16u, row = frag_row(g, row_nominal) + at % 16u;
+    if (t >= t_nominal && row >= row_nominal && t < p.T && row < g.m) {
       float sum = 0.0;
       for (uint j = 0u; j < KS; ++j) sum += staged[(j * TILES + tile) * 256u + at];
       if (SK > 1u) {
@@ -170,6 +205,27 @@ void main() {
   coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> acc[MAX_CT * MAX_CR];
   [[unroll]] for (uint i = 0u; i < CT * CR; ++i) acc[i] = coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>(0.0);
 
+#if defined(DIRECT)
+  // Each accumulator row block's operands: X16 rows from frag_token, W rows from frag_row.
+  const uint ks = g.k / 4u, x_base = 2u * g.x_offset, w_base = g.w_offset / 8u;
+  uint x_at[MAX_CT], w_at[MAX_CR];
+  [[unroll]] for (uint ct = 0u; ct < CT; ++ct) x_at[ct] = x_base + frag_token(t0 + sg_tok * WT + ct * 16u) * ks;
+  [[unroll]] for (uint cr = 0u; cr < CR; ++cr) w_at[cr] = w_base + frag_row(g, row0 + sg_row * WR + cr * 16u) * ks;
+  for (uint k0 = k_begin; k0 < k_end; k0 += BK) {
+    [[unroll]] for (uint j = 0u; j < BK / 16u; ++j) {
+      const uint kk = (k0 + j * 16u) / 4u;
+      if (k0 + j * 16u < k_end) {
+        coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA> a[MAX_CT];
+        [[unroll]] for (uint ct = 0u; ct < CT; ++ct) coopMatLoad(a[ct], x_h, x_at[ct] + kk, ks, gl_CooperativeMatrixLayoutRowMajor);
+        [[unroll]] for (uint cr = 0u; cr < CR; ++cr) {
+          coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseB> b;
+          coopMatLoad(b, w_h, w_at[cr] + kk, ks, gl_CooperativeMatrixLayoutColumnMajor);
+          [[unroll]] for (uint ct = 0u; ct < CT; ++ct) acc[ct * CR + cr] = coopMatMulAdd(a[ct], b, acc[ct * CR + cr]);
+        }
+      }
+    }
+  }
+#else
   if (k_begin < k_end) fetch_step(g, row0, t0, k_begin);
   for (uint k0 = k_begin; k0 < k_end; k0 += BKS) {
     store_step(g, row0, k0);
@@ -190,6 +246,7 @@ void main() {
     }
     barrier();
   }
+#endif
 
   // One literal per entry of acc (MAX_CT * MAX_CR = 16).
 #define WRITE_ACC(I) if (I < CT * CR) write_acc(acc[I], g, I / CR, I % CR, row0, t0, partials)

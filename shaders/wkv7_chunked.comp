@@ -170,36 +170,52 @@ void main() {
 #elif defined(STATE)
 #extension GL_KHR_shader_subgroup_shuffle : require
 // A workgroup owns N / LANES rows of one head's state; LANES consecutive invocations share a row,
-// each holding the columns q = lane + LANES * m. Rows never meet (each row's update reads only
-// that row and the chunk's data), so the workgroups of a head run independently and the sums over
-// a row's columns stay inside a subgroup (ops/wkv7.cpp requires subgroups of a multiple of LANES
-// invocations). A step of the loop is latency-bound (the chunks of a sequence are dependent): the
-// next chunk's data is loaded into registers before the current chunk's arithmetic, and every
-// invocation has 2 * CH independent sums to work on.
+// each holding the columns of the vec4s lane + LANES * m. Rows never meet (each row's update reads
+// only that row and the chunk's data), so the workgroups of a head run independently and the sums
+// over a row's columns stay inside a subgroup (ops/wkv7.cpp requires subgroups of a multiple of
+// LANES invocations and N a multiple of 4 * LANES). A step of the loop is latency-bound (the
+// chunks of a sequence are dependent): the chunk's rows are read from shared memory as vec4 (a
+// quarter of the load instructions; the LANES invocations of a row read consecutive vec4s, so a
+// subgroup's loads fall in distinct banks), the next chunk's data is loaded into registers before
+// the current chunk's arithmetic, and every invocation has 2 * CH independent sums to work on.
+layout(binding = 7) buffer Scratch4 { vec4 sc4[]; };  // the scratch as vec4: region() / 4
 layout(constant_id = 1) const uint LANES = 8u;  // 8 or 16 (host)
-const uint ROWS = N / LANES, COLS = N / LANES;
-// One chunk's data in shared memory, rows of N floats: W, R~, B-, K- ([CH][N] each, by token and
-// key column), e^G_C ([N]), then U and V ([CH][ROWS] each, this workgroup's value rows: CH / LANES
-// rows of N floats each).
-const uint AT_W = 0u, AT_R = CH, AT_B = 2u * CH, AT_K = 3u * CH, AT_E = 4u * CH, AT_UV = 4u * CH + 1u;
-const uint UV_ROWS = CH / LANES, STAGED = AT_UV + 2u * UV_ROWS;
-// Arrays sized for LANES = 8, the most rows (glslang sizes arrays by constants only).
-shared float s_chunk[(AT_UV + 4u) * N];
-float staged[AT_UV + 4u];  // what invocation x loads of the next chunk: s_chunk[m * N + x]
+const uint ROWS = N / LANES, QUADS = N / 4u / LANES;  // rows per workgroup, vec4s per invocation and row
+// One chunk's rows in shared memory, N / 4 vec4 each: W, R~, B-, K- ([CH] rows each, by token),
+// then e^G_C. U and V of this workgroup's value rows: [CH][ROWS] floats each.
+const uint AT_W = 0u, AT_R = CH, AT_B = 2u * CH, AT_K = 3u * CH, AT_E = 4u * CH, CHUNK_ROWS = 4u * CH + 1u;
+const uint UV = 2u * CH * ROWS;  // floats of U and V
+shared vec4 s_rows[CHUNK_ROWS * N / 4u];
+shared float s_uv[4u * N];  // UV <= 4 N (LANES >= 8)
+// What invocation x loads of the next chunk: vec4 x + N * m of the chunk's rows (CH per
+// invocation: four regions of CH rows of N / 4 vec4), e^G_C's vec4 x (x < N / 4), and floats
+// x + N * m of U and V (UV / N per invocation).
+vec4 staged[CH];
+vec4 staged_e;
+float staged_uv[2u * CH / 8u];  // UV / N = 2 CH / LANES
 
-// Load the chunk [first, first + count) of head h into `staged` (zeros past count: identity).
+uint quad(uint r, uint t, uint h) { return region(r, t, h * N) / 4u; }  // C and N multiples of 4
+
 void stage(uint first, uint count, uint h, uint i0) {
-  const uint x = gl_LocalInvocationID.x, c = h * N + x;
+  const uint x = gl_LocalInvocationID.x;
   const uint regions[4] = {W_SOLVED, R_DEC, B_DEC, K_DEC};
-  [[unroll]] for (uint m = 0u; m < 4u * CH; ++m) {
-    const uint t = m % CH;
-    staged[m] = t < count ? sc[region(regions[m / CH], first + t, c)] : 0.0;
+  [[unroll]] for (uint m = 0u; m < CH; ++m) {
+    const uint f = x + N * m, row = f / (N / 4u), t = row % CH;
+    staged[m] = t < count ? sc4[quad(regions[row / CH], first + t, h) + f % (N / 4u)] : vec4(0.0);
   }
-  staged[AT_E] = sc[region(E_GC, first, c)];
-  [[unroll]] for (uint m = 0u; m < 2u * UV_ROWS; ++m) {
-    const uint f = m * N + x, uv = f / (CH * ROWS), t = f % (CH * ROWS) / ROWS, i = f % ROWS;
-    staged[AT_UV + m] = t < count ? sc[region(uv == 0u ? U_SOLVED : V_ADJ, first + t, h * N + i0 + i)] : 0.0;
+  if (x < N / 4u) staged_e = sc4[quad(E_GC, first, h) + x];
+  [[unroll]] for (uint m = 0u; m < (UV + N - 1u) / N; ++m) {
+    const uint f = x + N * m, uv = f / (CH * ROWS), t = f % (CH * ROWS) / ROWS, i = f % ROWS;
+    if (f < UV) staged_uv[m] = t < count ? sc[region(uv == 0u ? U_SOLVED : V_ADJ, first + t, h * N + i0 + i)] : 0.0;
   }
+}
+
+void store_staged() {
+  const uint x = gl_LocalInvocationID.x;
+  [[unroll]] for (uint m = 0u; m < CH; ++m) s_rows[x + N * m] = staged[m];
+  if (x < N / 4u) s_rows[AT_E * (N / 4u) + x] = staged_e;
+  [[unroll]] for (uint m = 0u; m < (UV + N - 1u) / N; ++m)
+    if (x + N * m < UV) s_uv[x + N * m] = staged_uv[m];
 }
 
 void main() {
@@ -207,27 +223,31 @@ void main() {
   const uint h = gl_WorkGroupID.y, i0 = gl_WorkGroupID.z * ROWS, x = gl_LocalInvocationID.x;
   const uint row = x / LANES, lane = x % LANES, i = i0 + row, ci = h * N + i;
   const uint base = seq.slot * p.state_stride + p.state_offset + (h * N + i) * N;
-  float S[COLS];
-  [[unroll]] for (uint m = 0u; m < COLS; ++m) S[m] = state[base + lane + LANES * m];
+  vec4 S[QUADS];  // columns 4 (lane + LANES m) .. + 3 of row i
+  [[unroll]] for (uint m = 0u; m < QUADS; ++m) {
+    const uint q = base + 4u * (lane + LANES * m);
+    S[m] = vec4(state[q], state[q + 1u], state[q + 2u], state[q + 3u]);
+  }
   const uint end = seq.start + seq.len;
   stage(seq.start, min(CH, seq.len), h, i0);
-  [[unroll]] for (uint m = 0u; m < STAGED; ++m) s_chunk[m * N + x] = staged[m];
+  store_staged();
   barrier();
   for (uint first = seq.start; first < end; first += CH) {
     const uint count = min(CH, end - first), next = first + CH;
     if (next < end) stage(next, min(CH, end - next), h, i0);
     // Z[t] = sum_q W[t, q] S0[i, q] + U[t, i] and Yin[t] = sum_q R~[t, q] S0[i, q]: partial sums
     // over this invocation's columns, then over the row's LANES invocations.
-    float z[CH], yin[CH];
+    float z[CH], yin[CH], v[CH];
     [[unroll]] for (uint t = 0u; t < CH; ++t) {
       float zs = 0.0, ys = 0.0;
-      [[unroll]] for (uint m = 0u; m < COLS; ++m) {
+      [[unroll]] for (uint m = 0u; m < QUADS; ++m) {
         const uint q = lane + LANES * m;
-        zs += s_chunk[(AT_W + t) * N + q] * S[m];
-        ys += s_chunk[(AT_R + t) * N + q] * S[m];
+        zs += dot(s_rows[(AT_W + t) * (N / 4u) + q], S[m]);
+        ys += dot(s_rows[(AT_R + t) * (N / 4u) + q], S[m]);
       }
       z[t] = zs;
       yin[t] = ys;
+      v[t] = s_uv[(CH + t) * ROWS + row];
     }
     [[unroll]] for (uint d = 1u; d < LANES; d *= 2u) {
       [[unroll]] for (uint t = 0u; t < CH; ++t) {
@@ -236,27 +256,31 @@ void main() {
       }
     }
     [[unroll]] for (uint t = 0u; t < CH; ++t) {
-      z[t] += s_chunk[AT_UV * N + t * ROWS + row];
+      z[t] += s_uv[t * ROWS + row];
       if (t % LANES == lane && t < count) {  // the row's LANES invocations store its CH values
         sc[region(Z_ROWS, first + t, ci)] = z[t];
         sc[region(Y_IN, first + t, ci)] = yin[t];
       }
     }
     // S <- S diag(e^G_C) + Z^T B- + V^T K-, this invocation's columns of row i.
-    [[unroll]] for (uint m = 0u; m < COLS; ++m) {
+    [[unroll]] for (uint m = 0u; m < QUADS; ++m) {
       const uint q = lane + LANES * m;
-      float s = S[m] * s_chunk[AT_E * N + q];
+      vec4 s = S[m] * s_rows[AT_E * (N / 4u) + q];
       [[unroll]] for (uint t = 0u; t < CH; ++t)
-        s += z[t] * s_chunk[(AT_B + t) * N + q] + s_chunk[(AT_UV + UV_ROWS) * N + t * ROWS + row] * s_chunk[(AT_K + t) * N + q];
+        s += z[t] * s_rows[(AT_B + t) * (N / 4u) + q] + v[t] * s_rows[(AT_K + t) * (N / 4u) + q];
       S[m] = s;
     }
     barrier();
-    if (next < end) {
-      [[unroll]] for (uint m = 0u; m < STAGED; ++m) s_chunk[m * N + x] = staged[m];
-    }
+    if (next < end) store_staged();
     barrier();
   }
-  [[unroll]] for (uint m = 0u; m < COLS; ++m) state[base + lane + LANES * m] = S[m];
+  [[unroll]] for (uint m = 0u; m < QUADS; ++m) {
+    const uint q = base + 4u * (lane + LANES * m);
+    state[q] = S[m].x;
+    state[q + 1u] = S[m].y;
+    state[q + 2u] = S[m].z;
+    state[q + 3u] = S[m].w;
+  }
 }
 
 #elif defined(OUTPUT)

@@ -175,10 +175,17 @@ Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType typ
   const bool cpu = info.type == "cpu";
   switch (choice.kernel) {
     case MatmulKernel::Matvec: {
-      const uint32_t per_row = cpu || max_k < 1024 ? info.subgroup_size : std::min(128u, 4 * info.subgroup_size);
+      uint32_t per_row = cpu || max_k < 1024 ? info.subgroup_size : std::min(128u, 4 * info.subgroup_size), steps = 2;
+      if (const char* forced = std::getenv("RWKV_GPU_MATVEC")) {  // benchmarks: LANES[xSTEPS]
+        const int n = std::sscanf(forced, "%ux%u", &per_row, &steps);
+        if (n < 1 || per_row == 0 || per_row % info.subgroup_size || per_row > info.max_workgroup_invocations || steps == 0 ||
+            steps > 8)
+          throw InvalidArgument(std::string("RWKV_GPU_MATVEC='") + forced +
+                                "': expected LANES[xSTEPS], LANES a multiple of the subgroup size, STEPS 1 to 8");
+      }
       const uint32_t rows = cpu ? 16 : std::max(1u, 128 / per_row);
       const ShaderId shader = weight_variant(k_matvec_variants, type, "matmul");
-      return {&device.pipeline({shader, 3, sizeof(Push), {per_row * rows, rows}}), rows, 1};
+      return {&device.pipeline({shader, 3, sizeof(Push), {per_row * rows, rows, steps}}), rows, 1};
     }
     case MatmulKernel::Batched: {
       // One subgroup per row, 256 invocations where the device allows; its staged inputs take
@@ -197,8 +204,9 @@ Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType typ
     case MatmulKernel::Coopmat: {
       const CoopmatTile& t = choice.tile;
       const uint32_t group = (t.br / t.wr) * (t.bt / t.wt) * t.ks * info.subgroup_size, bks = t.bk * t.ks;
-      // matmul_coopmat.comp's shared memory: fp16 tiles of BK * KS + 8 halves per row, 1 KiB per subgroup.
-      const uint32_t shared = (t.br + t.bt) * (bks + 8) * 2 + group / info.subgroup_size * 1024;
+      // matmul_coopmat.comp's shared memory: fp16 tiles of BK * KS + 8 halves per row (none when
+      // DIRECT), 1 KiB per subgroup.
+      const uint32_t shared = (t.direct ? 0 : (t.br + t.bt) * (bks + 8) * 2) + group / info.subgroup_size * 1024;
       // Register arrays of the shader (MAX_* there): chunks of 8 weights and of 8 inputs per
       // invocation and step, 16x16 accumulators per subgroup.
       const bool fits = t.br * bks / 8 <= 8 * group && t.bt * bks / 8 <= 8 * group && t.wt <= 64 && t.wr <= 64;
@@ -206,7 +214,7 @@ Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType typ
         throw InvalidArgument("[matmul] coopmat tile " + std::to_string(t.br) + "x" + std::to_string(t.bt) + "x" +
                               std::to_string(t.wr) + "x" + std::to_string(t.wt) + "x" + std::to_string(t.bk) + "x" +
                               std::to_string(t.ks) + " exceeds the device's workgroup limits");
-      const ShaderId shader = weight_variant(k_matmul_coopmat_variants, type, "matmul");
+      const ShaderId shader = t.direct ? ShaderId::matmul_coopmat_direct : weight_variant(k_matmul_coopmat_variants, type, "matmul");
       return {&device.pipeline({shader, 3, sizeof(Push), {group, t.br, t.bt, t.wr, t.wt, t.bk, t.ks, std::max(t.sk, 1u)}}), t.br, t.bt};
     }
   }
@@ -224,7 +232,15 @@ void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, cons
   const bool coopmat = choice.kernel == MatmulKernel::Coopmat;
   const CoopmatPlan plan = coopmat ? coopmat_plan(choice.tile, T, shapes, info.compute_units) : CoopmatPlan{1, 0, 0};
   choice.tile.sk = plan.sk;
-  const Launch l = launch(rec.device(), choice, plan.w16_bytes ? gguf::GgmlType::F16 : first.w->type, T, max_k);
+  const gguf::GgmlType type = plan.w16_bytes ? gguf::GgmlType::F16 : first.w->type;
+  if (choice.tile.direct) {  // what DIRECT needs (matmul_coopmat.comp), else the shared tiles
+    bool fits = type == gguf::GgmlType::F16 && T >= 16 && choice.tile.ks == 1;
+    for (const auto& p : pieces)  // fp16 rows from an 8-byte boundary: whole f16vec4s
+      fits = fits && p.row_count >= 16 && p.g->w->cols % 16 == 0 &&
+             (plan.w16_bytes || (p.g->w->data.offset + p.row_begin * p.g->w->row_bytes()) % 8 == 0);
+    choice.tile.direct = fits;
+  }
+  const Launch l = launch(rec.device(), choice, type, T, max_k);
   // The weight binding spans the pieces' rows, starting at an aligned offset.
   const uint64_t align = info.min_storage_buffer_offset_alignment;
   uint64_t lo = UINT64_MAX, hi = 0;
@@ -402,13 +418,19 @@ MatmulChoice choose_matmul(const vk::DeviceInfo& device, uint32_t n_tokens, Prec
   };
   if (!forced.empty()) {
     const std::string name = forced.substr(0, forced.find(':'));
+    if (name == "coopmat-direct") {
+      if (!device.coopmat_f16) throw InvalidArgument("RWKV_GPU_MATMUL=coopmat-direct: " + device.name + " has no usable cooperative matrices");
+      CoopmatTile tile = forced.size() > name.size() ? parse_tile(forced.substr(name.size() + 1)) : tile_for();
+      tile.direct = true;
+      return {MatmulKernel::Coopmat, tile};
+    }
     for (auto k : {MatmulKernel::Batched, MatmulKernel::Tiled, MatmulKernel::Coopmat}) {
       if (name != kernel_name(k)) continue;
       if (k != MatmulKernel::Coopmat) return {k};
       if (!device.coopmat_f16) throw InvalidArgument("RWKV_GPU_MATMUL=coopmat: " + device.name + " has no usable cooperative matrices");
       return {k, forced.size() > name.size() ? parse_tile(forced.substr(name.size() + 1)) : tile_for()};
     }
-    throw InvalidArgument("RWKV_GPU_MATMUL='" + forced + "': expected batched, tiled, coopmat or coopmat:BRxBTxWRxWT");
+    throw InvalidArgument("RWKV_GPU_MATMUL='" + forced + "': expected batched, tiled, coopmat[-direct] or coopmat[-direct]:BRxBTxWRxWT");
   }
   for (const auto& r : k_kernel_rules)
     if (n_tokens >= r.min_tokens && n_tokens <= r.max_tokens && (!r.needs_tensor_cores || tensor_cores))

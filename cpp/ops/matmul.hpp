@@ -91,6 +91,9 @@ struct CoopmatTile {
   // Workgroups of this tile one compute unit holds at once (registers, shared memory), as measured;
   // 0 when unknown (a forced tile): the k-split rule then falls back to a workgroup count.
   uint32_t resident = 0;
+  // matmul_coopmat.comp DIRECT: operands loaded by each subgroup from memory, no shared tiles (F16
+  // weights, T and rows >= 16, k a multiple of 16, KS 1; other products take the shared tiles).
+  bool direct = false;
 };
 struct MatmulChoice {
   MatmulKernel kernel;
@@ -98,7 +101,7 @@ struct MatmulChoice {
 };
 // The kernel for a product of n_tokens on `device` (rules in matmul.cpp's table). `forced` is
 // $RWKV_GPU_MATMUL ("" when unset, read at each product; for tests and benchmarks): "batched", "tiled"
-// or "coopmat", optionally "coopmat:BRxBTxWRxWT[xBK[xKS[xSK]]]", which replaces the table's choice for every
+// or "coopmat" / "coopmat-direct", optionally "coopmat:BRxBTxWRxWT[xBK[xKS[xSK]]]", which replaces the table's choice for every
 // product, whatever the precision. A forced kernel the device cannot run, or an unknown name, is an
 // InvalidArgument.
 MatmulChoice choose_matmul(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision, const std::string& forced);

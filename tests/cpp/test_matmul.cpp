@@ -111,6 +111,14 @@ TEST(MatmulChoice, ForcedByEnvironmentValue) {
   EXPECT_THROW(ops::choose_matmul(plain, 100, ops::Precision::Fast, "fastest"), InvalidArgument);
   EXPECT_THROW(ops::choose_matmul(cores, 100, ops::Precision::Fast, "coopmat:64x32x24x16"), InvalidArgument);
   EXPECT_THROW(ops::choose_matmul(cores, 100, ops::Precision::Fast, "coopmat:64x32"), InvalidArgument);
+  // The direct loads: a flag on the tile; the table's tiles do not set it.
+  EXPECT_FALSE(c.tile.direct);
+  const auto direct = ops::choose_matmul(cores, 512, ops::Precision::Fast, "coopmat-direct:128x128x64x64x32").tile;
+  EXPECT_TRUE(direct.direct);
+  EXPECT_EQ(direct.br, 128u);
+  EXPECT_TRUE(ops::choose_matmul(cores, 512, ops::Precision::Fast, "coopmat-direct").tile.direct);
+  EXPECT_THROW(ops::choose_matmul(plain, 100, ops::Precision::Fast, "coopmat-direct"), InvalidArgument);
+  EXPECT_THROW(ops::choose_matmul(cores, 100, ops::Precision::Fast, "coopmat-direct:64x32"), InvalidArgument);
 }
 
 TEST(MatmulChoice, PrecisionNames) {

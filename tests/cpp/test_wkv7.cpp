@@ -209,7 +209,7 @@ void check_case(const Case& c, uint32_t seed, const char* kernel) {
   const bool chunked_ran = !std::isnan(got.scratch[0]);
   const auto& info = device()->info();
   ASSERT_EQ(chunked_ran, std::string(kernel) == "chunked")
-      << "the " << kernel << " kernel did not run; the chunked one needs N % 16 == 0, subgroups of 8+ (this device: "
+      << "the " << kernel << " kernel did not run; the chunked one needs N % 32 == 0, subgroups of 8+ (this device: "
       << info.min_subgroup_size << ") with shuffle and arithmetic, and its shared memory (device: "
       << info.max_compute_shared_memory_size << " bytes)";
 
