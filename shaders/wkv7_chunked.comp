@@ -73,6 +73,7 @@ bool find_chunk(out uint first, out uint count, out Sequence seq) {
 // ms at 2.9B pp512, 248 registers; docs/benchmarks.md "WKV latency").
 #include "reduce.glsl"
 const uint MID = CH / 2u - 1u;
+const uint PER = CH * CH / N, MAX_PER = 8u;  // matrix entries per invocation (N >= 32: ops/wkv7.cpp)
 shared float s_ah[CH][N + 1u], s_rh[CH][N + 1u], s_bh[CH][N + 1u], s_kh[CH][N + 1u];
 shared float s_a[4][CH][CH];  // A_ab, A_ak, A_rb, A_rk
 
@@ -122,19 +123,29 @@ void main() {
     s_kh[t][j] = k_[t] * exp(M - G[t]);
   }
   barrier();
-  for (uint e = j; e < CH * CH; e += N) {
-    const uint t = e / CH, s = e % CH;
-    float ab = 0.0, ak = 0.0, rb = 0.0, rk = 0.0;
+  // Invocation j takes the entries (t0 + i * N / CH, s) of the four matrices, i < PER: the
+  // s-side factors are read once per q for all of them.
+  {
+    const uint s = j % CH, t0 = j / CH;
+    float ab[MAX_PER], ak[MAX_PER], rb[MAX_PER], rk[MAX_PER];
+    [[unroll]] for (uint i = 0u; i < PER; ++i) ab[i] = ak[i] = rb[i] = rk[i] = 0.0;
     for (uint q = 0u; q < N; ++q) {
-      ab += s_ah[t][q] * s_bh[s][q];
-      ak += s_ah[t][q] * s_kh[s][q];
-      rb += s_rh[t][q] * s_bh[s][q];
-      rk += s_rh[t][q] * s_kh[s][q];
+      const float b = s_bh[s][q], k = s_kh[s][q];
+      [[unroll]] for (uint i = 0u; i < PER; ++i) {
+        const float a = s_ah[t0 + i * (N / CH)][q], r = s_rh[t0 + i * (N / CH)][q];
+        ab[i] += a * b;
+        ak[i] += a * k;
+        rb[i] += r * b;
+        rk[i] += r * k;
+      }
     }
-    s_a[0][t][s] = s < t ? ab : 0.0;
-    s_a[1][t][s] = s < t ? ak : 0.0;
-    s_a[2][t][s] = s <= t ? rb : 0.0;
-    s_a[3][t][s] = s <= t ? rk : 0.0;
+    [[unroll]] for (uint i = 0u; i < PER; ++i) {
+      const uint t = t0 + i * (N / CH);
+      s_a[0][t][s] = s < t ? ab[i] : 0.0;
+      s_a[1][t][s] = s < t ? ak[i] : 0.0;
+      s_a[2][t][s] = s <= t ? rb[i] : 0.0;
+      s_a[3][t][s] = s <= t ? rk[i] : 0.0;
+    }
   }
   barrier();
 

@@ -22,7 +22,8 @@ constexpr uint32_t k_chunk = 16;      // wkv7_chunked.comp CH
 constexpr uint32_t k_state_lanes = 8;  // wkv7_chunked.comp STATE: invocations per state row
 
 // What the chunked kernels need of the device and the head size N: N a multiple of 32 (16-token
-// chunks; STATE's rows of 8 invocations, each reading vec4s), subgroups of 8 or more invocations with shuffles and
+// chunks; STATE's rows of 8 invocations, each reading vec4s) and at most 256 (PREPARE gives each
+// invocation an entry of the 16 x 16 matrices at least), subgroups of 8 or more invocations with shuffles and
 // adds (a state row's 8 invocations sum within their subgroup), and the shared memory of the
 // largest step, PREPARE (wkv7_chunked.comp: four [16][N + 1] and four [16][16] floats, reduce.glsl's
 // [N] vec4).
@@ -30,7 +31,7 @@ bool chunked_runs_on(const vk::DeviceInfo& device, uint32_t n) {
   const auto& ops = device.subgroup_operations;
   const auto has = [&](const char* op) { return std::find(ops.begin(), ops.end(), op) != ops.end(); };
   const uint64_t shared = 4ull * (4 * k_chunk * (n + 1) + 4 * k_chunk * k_chunk + 4 * n);
-  return n % (4 * k_state_lanes) == 0 && n % k_chunk == 0 && device.min_subgroup_size >= k_state_lanes && has("shuffle") && has("arithmetic") &&
+  return n % (4 * k_state_lanes) == 0 && n % k_chunk == 0 && n <= k_chunk * k_chunk && device.min_subgroup_size >= k_state_lanes && has("shuffle") && has("arithmetic") &&
          shared <= device.max_compute_shared_memory_size;
 }
 
