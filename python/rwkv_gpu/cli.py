@@ -256,6 +256,9 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chat-template", help="chat template name (default: rwkv-world)")
     p.add_argument("--pooling", default=d.pooling, choices=("last", "mean", "state"), help="of /v1/embeddings")
     p.add_argument("--no-normalize", action="store_true", help="/v1/embeddings without unit length")
+    p.add_argument("--no-warm-up", action="store_true",
+                   help="serve at once, without first running typical requests (their GPU pipelines then compile "
+                        "during the first requests)")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
 
 
@@ -268,7 +271,8 @@ def _serve(args) -> None:
     settings = Settings(served_model_name=args.served_model_name, api_key=args.api_key, max_batch=args.max_batch,
                         max_queue=args.max_queue, max_tokens=args.max_tokens, max_prompt_tokens=args.max_prompt_tokens,
                         max_body_bytes=args.max_body_bytes,
-                        chat_template=args.chat_template, pooling=args.pooling, normalize=not args.no_normalize)
+                        chat_template=args.chat_template, pooling=args.pooling, normalize=not args.no_normalize,
+                        warm_up=not args.no_warm_up)
     model = _load(args.model, args.device)
     print(f"serving {model.name} on http://{args.host}:{args.port}/v1 ({model.info['device']})", file=sys.stderr)
     serve(model, args.host, args.port, settings, log_level=args.log_level)

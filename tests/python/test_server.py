@@ -146,9 +146,16 @@ def test_python_api_returns_what_the_server_sends(server, model):
 def small_server():
     """One slot, one queued request, long generations allowed, a small body limit."""
     s = ServerProcess("--max-batch", "1", "--max-queue", "1", "--max-tokens", "100000000", "--max-body-bytes", "4096",
-                      api_key=KEY)
+                      "--no-warm-up", api_key=KEY)
     yield s
     s.close()
+
+
+def test_warm_up_before_serving(server, small_server):
+    """The default server ran its warm-up before /health answered (the greedy-equals-generate tests
+    above show it left no trace in the answers); --no-warm-up skips it."""
+    assert server.metric("rwkv_gpu_warm_up_seconds")[""] > 0
+    assert small_server.metric("rwkv_gpu_warm_up_seconds")[""] == 0
 
 
 def open_stream(server, prompt="In the beginning", max_tokens=100_000_000):

@@ -40,6 +40,10 @@ def create_app(model, settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app):
         state["engine"] = Engine(model, min(settings.max_batch, model.info["max_batch"]), settings.max_queue, metrics)
         try:
+            if settings.warm_up:
+                t0 = time.perf_counter()
+                await state["engine"].call(warm_up, model, state["engine"].max_batch, settings)
+                metrics.warm_up_seconds.set(time.perf_counter() - t0)
             yield
         finally:
             state.pop("engine").close()
@@ -165,6 +169,17 @@ def create_app(model, settings: Settings | None = None) -> FastAPI:
             _cancel_unfinished(tickets, results)
 
     return app
+
+
+def warm_up(model, max_batch: int, settings: Settings) -> None:
+    """Runs once what requests run (Settings.warm_up), on states of its own: prompts of 40 tokens
+    for 1, 8 and ``max_batch`` sequences with sampled decode steps, a greedy one, an embedding."""
+    token = lambda i: 1 + i % (model.vocab_size - 1)  # noqa: E731 - any valid ids
+    for batch in sorted({1, min(8, max_batch), max_batch}):
+        model.generate_batch([[token(i)] * 40 for i in range(batch)], 2, temperature=1.0, top_p=0.9, seed=0,
+                             stop_tokens=[], max_batch=batch)
+    model.generate_batch([[token(0)] * 8], 2, temperature=0.0, stop_tokens=[])
+    model.embed_batch([[token(0)] * 8], pooling=settings.pooling, normalize=settings.normalize)
 
 
 def serve(model, host: str, port: int, settings: Settings | None, log_level: str) -> None:

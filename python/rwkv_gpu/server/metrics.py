@@ -25,6 +25,8 @@ class Metrics:
                                          buckets=_BATCH_BUCKETS, registry=r)
         self.running = Gauge("rwkv_gpu_running_requests", "Requests holding a slot of the batch", registry=r)
         self.queue = Gauge("rwkv_gpu_queue_length", "Requests waiting for a slot", registry=r)
+        self.warm_up_seconds = Gauge("rwkv_gpu_warm_up_seconds", "The warm-up's run before serving (0: none)",
+                                     registry=r)
         self.time_to_first_token = Histogram("rwkv_gpu_time_to_first_token_seconds",
                                              "From submission to the first generated token", buckets=_LATENCY_BUCKETS,
                                              registry=r)

@@ -24,6 +24,10 @@ class Settings:
     chat_template: str | None = None  # default: chat.DEFAULT_CHAT_TEMPLATE
     pooling: str = EMBEDDING_POOLING  # of /v1/embeddings
     normalize: bool = EMBEDDING_NORMALIZE
+    # Before serving: one short run of what requests run (prompts, sampled and greedy decode steps
+    # of 1, 8 and max_batch sequences, an embedding), so that the first clients do not wait while
+    # the GPU pipelines compile (seconds on a fresh machine; the pipeline cache keeps them after).
+    warm_up: bool = True
 
     def __post_init__(self):
         # Checked here, so that a bad option fails before the model loads, not at the first request.
