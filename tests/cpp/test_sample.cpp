@@ -311,20 +311,21 @@ TEST_P(SampleChunks, PenaltiesShiftTheDrawAndUpdateTheMemoryOfPenalizingRows) {
 TEST_P(SampleChunks, StepsNoRowNeedsChangeNothing) {
   const uint32_t V = 1000;
   const auto logits = grid_logits(3 * V, 1.0f, 5);
-  auto with_penalty = [](ops::SampleRow r) {
-    r.presence = 0.5f, r.frequency = 0.25f, r.decay = 0.9f, r.penalize = 1;
+  // Each row its own memory slot (two rows updating one slot race; sequences never share one).
+  auto with_penalty = [](ops::SampleRow r, uint32_t slot) {
+    r.slot = slot, r.presence = 0.5f, r.frequency = 0.25f, r.decay = 0.9f, r.penalize = 1;
     return r;
   };
   const std::vector<std::vector<ops::SampleRow>> cases = {
       {row(0, 0.0f, 1.0f, 0, 1, 0), row(1, 0.0f, 0.5f, 3, 2, 0)},
       {row(0, 1.0f, 1.0f, 0, 3, 0), row(2, 0.7f, 1.0f, 0, 4, 1)},
-      {with_penalty(row(1, 0.0f, 1.0f, 0, 5, 0)), with_penalty(row(2, 0.9f, 0.8f, 0, 6, 2))}};
+      {with_penalty(row(1, 0.0f, 1.0f, 0, 5, 0), 0), with_penalty(row(2, 0.9f, 0.8f, 0, 6, 2), 1)}};
   const ops::SampleSteps expected[] = {{false, false, false}, {false, true, false}, {true, true, true}};
   for (size_t i = 0; i < cases.size(); ++i) {
     const auto steps = ops::sample_steps(cases[i], V);
     EXPECT_EQ(steps, expected[i]) << i;
-    std::vector<float> occ_all(V, -1.0f), occ_needed(V, -1.0f);
-    for (uint32_t v = 0; v < V; v += 7) occ_all[v] = occ_needed[v] = 1.5f;
+    std::vector<float> occ_all(2 * V, -1.0f), occ_needed(2 * V, -1.0f);
+    for (uint32_t v = 0; v < 2 * V; v += 7) occ_all[v] = occ_needed[v] = 1.5f;
     const auto occ_before = occ_all;
     const auto ids = draw(logits, V, cases[i], &occ_needed, {}, steps);
     EXPECT_EQ(draw(logits, V, cases[i], &occ_all), ids) << i;
@@ -333,7 +334,7 @@ TEST_P(SampleChunks, StepsNoRowNeedsChangeNothing) {
     // reference probability otherwise.
     for (size_t r = 0; r < cases[i].size(); ++r) {
       const auto& row_r = cases[i][r];
-      const auto l = penalized(&logits[row_r.logits_row * V], occ_before.data(), row_r, V);
+      const auto l = penalized(&logits[row_r.logits_row * V], &occ_before[row_r.slot * V], row_r, V);
       if (row_r.temperature == 0.0f)
         EXPECT_EQ(ids[r], argmax(l)) << i << " " << r;
       else
