@@ -418,17 +418,14 @@ MatmulChoice choose_matmul(const vk::DeviceInfo& device, uint32_t n_tokens, Prec
   };
   if (!forced.empty()) {
     const std::string name = forced.substr(0, forced.find(':'));
-    if (name == "coopmat-direct") {
-      if (!device.coopmat_f16) throw InvalidArgument("RWKV_GPU_MATMUL=coopmat-direct: " + device.name + " has no usable cooperative matrices");
-      CoopmatTile tile = forced.size() > name.size() ? parse_tile(forced.substr(name.size() + 1)) : tile_for();
-      tile.direct = true;
-      return {MatmulKernel::Coopmat, tile};
-    }
+    const bool direct = name == "coopmat-direct";
     for (auto k : {MatmulKernel::Batched, MatmulKernel::Tiled, MatmulKernel::Coopmat}) {
-      if (name != kernel_name(k)) continue;
+      if ((direct ? "coopmat" : name) != kernel_name(k)) continue;
       if (k != MatmulKernel::Coopmat) return {k};
-      if (!device.coopmat_f16) throw InvalidArgument("RWKV_GPU_MATMUL=coopmat: " + device.name + " has no usable cooperative matrices");
-      return {k, forced.size() > name.size() ? parse_tile(forced.substr(name.size() + 1)) : tile_for()};
+      if (!device.coopmat_f16) throw InvalidArgument("RWKV_GPU_MATMUL=" + name + ": " + device.name + " has no usable cooperative matrices");
+      CoopmatTile tile = forced.size() > name.size() ? parse_tile(forced.substr(name.size() + 1)) : tile_for();
+      tile.direct = direct;
+      return {k, tile};
     }
     throw InvalidArgument("RWKV_GPU_MATMUL='" + forced + "': expected batched, tiled, coopmat[-direct] or coopmat[-direct]:BRxBTxWRxWT");
   }

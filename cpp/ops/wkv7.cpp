@@ -31,8 +31,8 @@ bool chunked_runs_on(const vk::DeviceInfo& device, uint32_t n) {
   const auto& ops = device.subgroup_operations;
   const auto has = [&](const char* op) { return std::find(ops.begin(), ops.end(), op) != ops.end(); };
   const uint64_t shared = 4ull * (4 * k_chunk * (n + 1) + 4 * k_chunk * k_chunk + 4 * n);
-  return n % (4 * k_state_lanes) == 0 && n % k_chunk == 0 && n <= k_chunk * k_chunk && device.min_subgroup_size >= k_state_lanes && has("shuffle") && has("arithmetic") &&
-         shared <= device.max_compute_shared_memory_size;
+  return n % (4 * k_state_lanes) == 0 && n <= k_chunk * k_chunk && device.min_subgroup_size >= k_state_lanes &&
+         has("shuffle") && has("arithmetic") && shared <= device.max_compute_shared_memory_size;
 }
 
 // Which kernel runs a batch: the first rule that holds. CPU devices (lavapipe) run the sequential

@@ -174,12 +174,12 @@ def create_app(model, settings: Settings | None = None) -> FastAPI:
 def warm_up(model, max_batch: int, settings: Settings) -> None:
     """Runs once what requests run (Settings.warm_up), on states of its own: prompts of 40 tokens
     for 1, 8 and ``max_batch`` sequences with sampled decode steps, a greedy one, an embedding."""
-    token = lambda i: 1 + i % (model.vocab_size - 1)  # noqa: E731 - any valid ids
+    ids = [1 + i % (model.vocab_size - 1) for i in range(max_batch)]  # any valid token ids
     for batch in sorted({1, min(8, max_batch), max_batch}):
-        model.generate_batch([[token(i)] * 40 for i in range(batch)], 2, temperature=1.0, top_p=0.9, seed=0,
+        model.generate_batch([[t] * 40 for t in ids[:batch]], 2, temperature=1.0, top_p=0.9, seed=0,
                              stop_tokens=[], max_batch=batch)
-    model.generate_batch([[token(0)] * 8], 2, temperature=0.0, stop_tokens=[])
-    model.embed_batch([[token(0)] * 8], pooling=settings.pooling, normalize=settings.normalize)
+    model.generate_batch([[ids[0]] * 8], 2, temperature=0.0, stop_tokens=[])
+    model.embed_batch([[ids[0]] * 8], pooling=settings.pooling, normalize=settings.normalize)
 
 
 def serve(model, host: str, port: int, settings: Settings | None, log_level: str) -> None:
