@@ -9,7 +9,8 @@
 // (WT / 16) x (WR / 16) 16x16 accumulators, over its k-group's BK-wide part of each step. Per step
 // of KS * BK of k the workgroup dequantizes its W tile (quant.glsl, any GGUF type) and copies its
 // X16 tile into shared memory; the loads of the next step are issued before the tensor cores work
-// on the current one, and decoded after. k-groups add invocations, hence loads in flight, without
+// on the current one, and decoded after. With STAGES 2 the tiles are double buffered: the next
+// step is stored into the other buffer while the current one is read, one barrier per step. k-groups add invocations, hence loads in flight, without
 // adding registers per invocation or workgroups (few tiles: small T and few rows). At the end
 // the k-groups' sums meet in a shared staging block, where the epilogue (the 2^x_shift scale,
 // act_out, accumulate, bounds) is applied element by element.
@@ -38,6 +39,7 @@ layout(constant_id = 4) const uint WT = 32;  // tokens per subgroup
 layout(constant_id = 5) const uint BK = 32;  // k per subgroup and step: a multiple of 16
 layout(constant_id = 6) const uint KS = 1;   // k-groups: a step covers KS * BK of k
 layout(constant_id = 7) const uint SK = 1;   // workgroups per tile splitting k
+layout(constant_id = 8) const uint STAGES = 1;  // shared tile buffers: 1 or 2
 
 layout(binding = 0) readonly buffer W { uint w_words[]; };
 layout(binding = 0) readonly buffer WQuads { uvec4 w_quads[]; };
@@ -86,8 +88,8 @@ uint frag_row(MatmulPushGroup g, uint row) {
 }
 
 #if !defined(DIRECT)
-shared f16vec4 w_tile[BR * STRIDE];
-shared f16vec4 x_tile[BT * STRIDE];
+shared f16vec4 w_tile[STAGES * BR * STRIDE];
+shared f16vec4 x_tile[STAGES * BT * STRIDE];
 
 // The W and X16 chunks of one step this invocation loads: chunk c = gl_LocalInvocationID.x + i * size.
 // fetch_step issues the loads of the next step into registers before the current step's products;
@@ -104,6 +106,9 @@ uvec4 x_raw[MAX_X_PER];
 uint chunk_row(uint c, uint row0) { return row0 + c / CHUNKS_PER_ROW; }
 uint chunk_k(uint c, uint k0) { return k0 + (c % CHUNKS_PER_ROW) * 8u; }
 uint tile_at(uint c) { return (c / CHUNKS_PER_ROW) * STRIDE + (c % CHUNKS_PER_ROW) * 2u; }
+// The first f16vec4 of buffer s of the W / X16 tiles.
+uint w_buffer(uint s) { return s * BR * STRIDE; }
+uint x_buffer(uint s) { return s * BT * STRIDE; }
 
 // A whole W chunk inside the matrix; the others (edges) are read element by element in store_step.
 // X16 rows are padded to whole chunks with zeros: a chunk is inside or wholly past k.
@@ -124,8 +129,8 @@ void fetch_step(MatmulPushGroup g, uint row0, uint t0, uint k0) {
 
 f16vec4 halves(uint lo, uint hi) { return f16vec4(unpackFloat2x16(lo), unpackFloat2x16(hi)); }
 
-void store_step(MatmulPushGroup g, uint row0, uint k0) {
-  const uint row_bytes = (g.k / QK) * QBYTES;
+void store_step(MatmulPushGroup g, uint row0, uint k0, uint s) {
+  const uint row_bytes = (g.k / QK) * QBYTES, w_at = w_buffer(s), x_at = x_buffer(s);
   [[unroll]] for (uint i = 0u; i < W_PER; ++i) {
     const uint c = gl_LocalInvocationID.x + i * gl_WorkGroupSize.x, row = chunk_row(c, row0), k = chunk_k(c, k0);
     if (c < W_CHUNKS) {
@@ -133,8 +138,8 @@ void store_step(MatmulPushGroup g, uint row0, uint k0) {
 #if defined(TYPE_F16)
       // fp16 weights go to the tile as loaded (no round trip through fp32).
       if (w_whole(g, c, row, k)) {
-        w_tile[tile_at(c)] = halves(w_raw[i].q.x, w_raw[i].q.y);
-        w_tile[tile_at(c) + 1u] = halves(w_raw[i].q.z, w_raw[i].q.w);
+        w_tile[w_at + tile_at(c)] = halves(w_raw[i].q.x, w_raw[i].q.y);
+        w_tile[w_at + tile_at(c) + 1u] = halves(w_raw[i].q.z, w_raw[i].q.w);
         continue;
       }
 #endif
@@ -144,15 +149,15 @@ void store_step(MatmulPushGroup g, uint row0, uint k0) {
         const uint base = g.w_offset + row * row_bytes;
         for (uint e = 0u; e < 8u; ++e) w8[e] = row < g.m && k + e < g.k ? dequant(base + ((k + e) / QK) * QBYTES, (k + e) % QK) : 0.0;
       }
-      w_tile[tile_at(c)] = f16vec4(w8[0], w8[1], w8[2], w8[3]);
-      w_tile[tile_at(c) + 1u] = f16vec4(w8[4], w8[5], w8[6], w8[7]);
+      w_tile[w_at + tile_at(c)] = f16vec4(w8[0], w8[1], w8[2], w8[3]);
+      w_tile[w_at + tile_at(c) + 1u] = f16vec4(w8[4], w8[5], w8[6], w8[7]);
     }
   }
   [[unroll]] for (uint i = 0u; i < X_PER; ++i) {
     const uint c = gl_LocalInvocationID.x + i * gl_WorkGroupSize.x;
     if (c < X_CHUNKS) {
-      x_tile[tile_at(c)] = halves(x_raw[i].x, x_raw[i].y);
-      x_tile[tile_at(c) + 1u] = halves(x_raw[i].z, x_raw[i].w);
+      x_tile[x_at + tile_at(c)] = halves(x_raw[i].x, x_raw[i].y);
+      x_tile[x_at + tile_at(c) + 1u] = halves(x_raw[i].z, x_raw[i].w);
     }
   }
 }
@@ -226,24 +231,33 @@ void main() {
     }
   }
 #else
-  if (k_begin < k_end) fetch_step(g, row0, t0, k_begin);
+  // Step k0 is read from buffer s; the next step's loads are issued before its products and
+  // stored after them, into the other buffer (STAGES 2) or, after a barrier, into the same one.
+  uint s = 0u;
+  if (k_begin < k_end) {
+    fetch_step(g, row0, t0, k_begin);
+    store_step(g, row0, k_begin, s);
+  }
+  barrier();
   for (uint k0 = k_begin; k0 < k_end; k0 += BKS) {
-    store_step(g, row0, k0);
-    barrier();
-    if (k0 + BKS < k_end) fetch_step(g, row0, t0, k0 + BKS);
+    const bool more = k0 + BKS < k_end;
+    if (more) fetch_step(g, row0, t0, k0 + BKS);
     // This k-group's BK of the step, 16 k (4 f16vec4) at a time.
     [[unroll]] for (uint j = 0u; j < BK / 16u; ++j) {
       const uint kk = (kg * BK + j * 16u) / 4u;
       coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA> a[MAX_CT];
       [[unroll]] for (uint ct = 0u; ct < CT; ++ct)
-        coopMatLoad(a[ct], x_tile, (sg_tok * WT + ct * 16u) * STRIDE + kk, STRIDE, gl_CooperativeMatrixLayoutRowMajor);
+        coopMatLoad(a[ct], x_tile, x_buffer(s) + (sg_tok * WT + ct * 16u) * STRIDE + kk, STRIDE, gl_CooperativeMatrixLayoutRowMajor);
       [[unroll]] for (uint cr = 0u; cr < CR; ++cr) {
         // W^T as a k x rows operand: the rows of the W tile read column-major.
         coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseB> b;
-        coopMatLoad(b, w_tile, (sg_row * WR + cr * 16u) * STRIDE + kk, STRIDE, gl_CooperativeMatrixLayoutColumnMajor);
+        coopMatLoad(b, w_tile, w_buffer(s) + (sg_row * WR + cr * 16u) * STRIDE + kk, STRIDE, gl_CooperativeMatrixLayoutColumnMajor);
         [[unroll]] for (uint ct = 0u; ct < CT; ++ct) acc[ct * CR + cr] = coopMatMulAdd(a[ct], b, acc[ct * CR + cr]);
       }
     }
+    if (STAGES == 1u) barrier();  // every subgroup has read the buffer the next step overwrites
+    s = (s + 1u) % STAGES;
+    if (more) store_step(g, row0, k0 + BKS, s);
     barrier();
   }
 #endif

@@ -152,15 +152,17 @@ uint32_t float_offset(const vk::BufferRange& r, const char* what) {
 CoopmatTile parse_tile(const std::string& s) {
   CoopmatTile t{};
   char tail = 0;
-  const int n = std::sscanf(s.c_str(), "%ux%ux%ux%ux%ux%ux%u%c", &t.br, &t.bt, &t.wr, &t.wt, &t.bk, &t.ks, &t.sk, &tail);
+  const int n =
+      std::sscanf(s.c_str(), "%ux%ux%ux%ux%ux%ux%ux%u%c", &t.br, &t.bt, &t.wr, &t.wt, &t.bk, &t.ks, &t.sk, &t.stages, &tail);
   if (n <= 4) t.bk = 32;
   if (n <= 5) t.ks = 1;
   if (n <= 6) t.sk = 0;
-  if (n < 4 || n > 7 || !t.wr || !t.wt || !t.bk || !t.ks || t.br % t.wr || t.bt % t.wt || t.wr % 16 || t.wt % 16 ||
-      t.bk % 16 || t.sk > 64)
+  if (n <= 7) t.stages = 1;
+  if (n < 4 || n > 8 || !t.wr || !t.wt || !t.bk || !t.ks || t.br % t.wr || t.bt % t.wt || t.wr % 16 || t.wt % 16 ||
+      t.bk % 16 || t.sk > 64 || t.stages < 1 || t.stages > 2)
     throw InvalidArgument("RWKV_GPU_MATMUL: coopmat tile '" + s +
-                          "' is not BRxBTxWRxWT[xBK[xKS[xSK]]] with WR, WT multiples of 16 dividing BR, BT, BK a multiple of "
-                          "16, KS >= 1 and SK <= 64 (0: the rule)");
+                          "' is not BRxBTxWRxWT[xBK[xKS[xSK[xST]]]] with WR, WT multiples of 16 dividing BR, BT, BK a multiple of "
+                          "16, KS >= 1, SK <= 64 (0: the rule) and ST 1 or 2");
   return t;
 }
 
@@ -204,9 +206,9 @@ Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType typ
     case MatmulKernel::Coopmat: {
       const CoopmatTile& t = choice.tile;
       const uint32_t group = (t.br / t.wr) * (t.bt / t.wt) * t.ks * info.subgroup_size, bks = t.bk * t.ks;
-      // matmul_coopmat.comp's shared memory: fp16 tiles of BK * KS + 8 halves per row (none when
-      // DIRECT), 1 KiB per subgroup.
-      const uint32_t shared = (t.direct ? 0 : (t.br + t.bt) * (bks + 8) * 2) + group / info.subgroup_size * 1024;
+      // matmul_coopmat.comp's shared memory: ST fp16 tiles of BK * KS + 8 halves per row (none
+      // when DIRECT), 1 KiB per subgroup.
+      const uint32_t shared = (t.direct ? 0 : t.stages * (t.br + t.bt) * (bks + 8) * 2) + group / info.subgroup_size * 1024;
       // Register arrays of the shader (MAX_* there): chunks of 8 weights and of 8 inputs per
       // invocation and step, 16x16 accumulators per subgroup.
       const bool fits = t.br * bks / 8 <= 8 * group && t.bt * bks / 8 <= 8 * group && t.wt <= 64 && t.wr <= 64;
@@ -215,7 +217,7 @@ Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType typ
                               std::to_string(t.wr) + "x" + std::to_string(t.wt) + "x" + std::to_string(t.bk) + "x" +
                               std::to_string(t.ks) + " exceeds the device's workgroup limits");
       const ShaderId shader = t.direct ? ShaderId::matmul_coopmat_direct : weight_variant(k_matmul_coopmat_variants, type, "matmul");
-      return {&device.pipeline({shader, 3, sizeof(Push), {group, t.br, t.bt, t.wr, t.wt, t.bk, t.ks, std::max(t.sk, 1u)}}), t.br, t.bt};
+      return {&device.pipeline({shader, 3, sizeof(Push), {group, t.br, t.bt, t.wr, t.wt, t.bk, t.ks, std::max(t.sk, 1u), t.stages}}), t.br, t.bt};
     }
   }
   throw InvalidArgument("[matmul] unknown kernel");

@@ -122,7 +122,10 @@ TEST(MatmulChoice, ForcedByEnvironmentValue) {
   EXPECT_EQ(split.sk, 0u);  // the rule's
   EXPECT_EQ(ops::choose_matmul(cores, 100, ops::Precision::Fast, "coopmat:64x32x32x16x32x2x3").tile.sk, 3u);
   EXPECT_THROW(ops::choose_matmul(cores, 100, ops::Precision::Fast, "coopmat:64x32x32x16x32x2x65"), InvalidArgument);
-  EXPECT_THROW(ops::choose_matmul(cores, 100, ops::Precision::Fast, "coopmat:64x32x32x16x32x2x1x1"), InvalidArgument);
+  EXPECT_EQ(split.stages, 1u);
+  EXPECT_EQ(ops::choose_matmul(cores, 100, ops::Precision::Fast, "coopmat:64x32x32x16x32x2x1x2").tile.stages, 2u);
+  EXPECT_THROW(ops::choose_matmul(cores, 100, ops::Precision::Fast, "coopmat:64x32x32x16x32x2x1x3"), InvalidArgument);
+  EXPECT_THROW(ops::choose_matmul(cores, 100, ops::Precision::Fast, "coopmat:64x32x32x16x32x2x1x2x1"), InvalidArgument);
   EXPECT_THROW(ops::choose_matmul(plain, 100, ops::Precision::Fast, "coopmat"), InvalidArgument);
   EXPECT_THROW(ops::choose_matmul(plain, 100, ops::Precision::Fast, "fastest"), InvalidArgument);
   EXPECT_THROW(ops::choose_matmul(cores, 100, ops::Precision::Fast, "coopmat:64x32x24x16"), InvalidArgument);
