@@ -28,7 +28,7 @@ for bench in $BENCHES; do
             [ "$kernel" = table ] && unset RWKV_GPU_MATMUL || export RWKV_GPU_MATMUL=$kernel
             [ "$matvec" = table ] && unset RWKV_GPU_MATVEC || export RWKV_GPU_MATVEC=$matvec
             $bench matmul "$type" "$rows" "$k" "$T" -g "${groups:-1}" -r "$REPS" 2>>"$OUT/matmul.stderr" |
-              sed "s|^{|{\"bench\": \"$(basename "$bench")\", \"matvec\": \"$matvec\", |" >>"$OUT/matmul.jsonl" ||
+              sed "s|^{|{\"bench\": \"$(basename "$bench")\", \"matmul\": \"$kernel\", \"matvec\": \"$matvec\", |" >>"$OUT/matmul.jsonl" ||
               echo "failed: $bench $type $shape T=$T $kernel $matvec" | tee -a "$OUT/matmul.stderr"
           done
         done
