@@ -6,8 +6,8 @@
 #
 # One call, in this order: llama-cpp-python's build (the longest step, niced) runs in the
 # background while the model files are written and rwkv_gpu builds; rwkv_gpu and fla then compile
-# their kernels on those files (warmup.py: Vulkan pipelines, Triton autotuning) while the GPU is
-# otherwise idle;
+# their kernels on those files (warmup.py: Vulkan pipelines, Triton autotuning; fla's workloads
+# FLA_STEPS in processes side by side) while the GPU is otherwise idle;
 # then llama-cpp-python loads a file in a probe process (llama_cpp_probe.py): if that fails, the
 # CPU-only path and a native backtrace (cuda-gdb) are tried and the suite skips llama-cpp-python
 # with that reason (BENCH_SKIP) instead of dying with it. Then one pytest per size, on an idle
@@ -84,17 +84,31 @@ mkdir -p "$BENCH_MODEL_DIR"
 build_rwkv_gpu >>"$log" 2>&1
 stamp "rwkv_gpu build: $([ -f /tmp/site/.built ] && echo ok || echo FAILED)"
 
+# Sizes one after another (the second finds most of fla's kernels compiled: the head size is the
+# same), fla's workloads side by side: one process each, since Triton compiles and autotunes one
+# configuration at a time per process (235 s were not enough for them in turn at 0.1B, 2026-11-30).
+FLA_STEPS=${FLA_STEPS:-"doc_state field_analysis embed_batch prefill decode generate_sampled"}
 for size in $WARMUP_SIZES; do
   f=$BENCH_MODEL_DIR/random-$size-$DTYPE.gguf
   for _ in $(seq 240); do [ -f "$f" ] && break; sleep 1; done
-  timeout "$WARMUP_TIMEOUT" python3 benchmarks/warmup.py "$f" >>"$log" 2>&1
-  rc=$?
-  stamp "warm-up $size: exit $rc"
-  # warmup.py runs fla last (rwkv_gpu's part takes seconds): a warm-up cut short was in fla's load
-  # or first use (Triton compiles and autotunes its kernels then), which the suite's first fla
-  # test would repeat in the time of the others. (2026-11-30: 235 s were not enough at 0.1B.)
+  timeout 180 python3 benchmarks/warmup.py "$f" --engine rwkv_gpu >>"$log" 2>&1
+  stamp "warm-up rwkv_gpu $size: exit $?"
+  pids=()
+  for step in $FLA_STEPS; do
+    timeout "$WARMUP_TIMEOUT" python3 benchmarks/warmup.py "$f" --engine fla --step "$step" >>"$log" 2>&1 &
+    pids+=($!)
+  done
+  rc=0
+  for pid in "${pids[@]}"; do
+    wait "$pid"
+    r=$?
+    [ $r != 0 ] && [ $rc != 124 ] && rc=$r
+  done
+  stamp "warm-up fla $size: exit $rc"
+  # A warm-up cut short was in fla's load or first use (Triton compiles and autotunes its kernels
+  # then), which the suite's first fla test would repeat in the time of the others.
   [ $rc = 124 ] && skip_backend flash-linear-attention \
-    "its load and first use did not end within the ${WARMUP_TIMEOUT} s warm-up (setup.log names the last step that ended)"
+    "its load and first use did not end within the ${WARMUP_TIMEOUT} s warm-up (setup.log names the steps that ended)"
 done
 
 if [ "$LLAMA" = 1 ]; then
