@@ -20,10 +20,14 @@ constexpr uint32_t k_max_groups = 4;
 // workgroups), MATVEC with 8 tokens per workgroup 157 ms.
 constexpr uint32_t k_batched_tokens = 16;
 constexpr uint32_t k_batched_max_tokens = 64;
-// matmul.comp MATVEC: on GPUs each row of a wide matrix (k >= 1024) is taken by 4 subgroups (at
-// most 128 invocations), so that few rows still fill the GPU; narrow ones (the LoRA up
-// projections) get one subgroup per row. CPU devices (lavapipe) pay per workgroup, not per idle
-// lane: one subgroup per row, 16 rows per workgroup.
+// matmul.comp MATVEC: on GPUs each row of a wide matrix (128 or more chunks of k) is taken by 4
+// subgroups (at most 128 invocations), so that few rows still fill the GPU; narrow ones (the LoRA
+// up projections) get one subgroup per row. CPU devices (lavapipe) pay per workgroup, not per idle
+// lane: one subgroup per row, 16 rows per workgroup. Chunks are 8 elements, or 32 for the types
+// whose 32-element decoder reads a group's scales once and its quants in 16-byte loads (quant.glsl
+// dequant32; for the others it is four 8-element decodes). Not yet timed on a GPU.
+constexpr gguf::GgmlType k_matvec_wide_types[] = {gguf::GgmlType::Q8_0, gguf::GgmlType::Q4_K, gguf::GgmlType::Q5_K,
+                                                  gguf::GgmlType::Q6_K};
 constexpr uint32_t k_tile = 64;  // matmul.comp TILED: 64 x 64 outputs per workgroup
 
 // Which kernel runs a product: the first rule that holds (tensor_cores: precision Fast on a device
@@ -177,17 +181,19 @@ Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType typ
   const bool cpu = info.type == "cpu";
   switch (choice.kernel) {
     case MatmulKernel::Matvec: {
-      uint32_t per_row = cpu || max_k < 1024 ? info.subgroup_size : std::min(128u, 4 * info.subgroup_size), steps = 2;
-      if (const char* forced = std::getenv("RWKV_GPU_MATVEC")) {  // benchmarks: LANES[xSTEPS]
-        const int n = std::sscanf(forced, "%ux%u", &per_row, &steps);
-        if (n < 1 || per_row == 0 || per_row % info.subgroup_size || per_row > info.max_workgroup_invocations || steps == 0 ||
-            steps > 8)
+      uint32_t wide = std::find(std::begin(k_matvec_wide_types), std::end(k_matvec_wide_types), type) != std::end(k_matvec_wide_types) ? 32 : 8;
+      uint32_t per_row = cpu || max_k / wide < 128 ? info.subgroup_size : std::min(128u, 4 * info.subgroup_size), steps = 2;
+      if (const char* forced = std::getenv("RWKV_GPU_MATVEC")) {  // benchmarks: LANES[xSTEPS[xWIDE]]
+        char tail = 0;
+        const int n = std::sscanf(forced, "%ux%ux%u%c", &per_row, &steps, &wide, &tail);
+        if (n < 1 || n > 3 || per_row == 0 || per_row % info.subgroup_size || per_row > info.max_workgroup_invocations ||
+            steps == 0 || steps > 8 || (wide != 8 && wide != 32))
           throw InvalidArgument(std::string("RWKV_GPU_MATVEC='") + forced +
-                                "': expected LANES[xSTEPS], LANES a multiple of the subgroup size, STEPS 1 to 8");
+                                "': expected LANES[xSTEPS[xWIDE]], LANES a multiple of the subgroup size, STEPS 1 to 8, WIDE 8 or 32");
       }
       const uint32_t rows = cpu ? 16 : std::max(1u, 128 / per_row);
       const ShaderId shader = weight_variant(k_matvec_variants, type, "matmul");
-      return {&device.pipeline({shader, 3, sizeof(Push), {per_row * rows, rows, steps}}), rows, 1};
+      return {&device.pipeline({shader, 3, sizeof(Push), {per_row * rows, rows, steps, wide}}), rows, 1};
     }
     case MatmulKernel::Batched: {
       // One subgroup per row, 256 invocations where the device allows; its staged inputs take
