@@ -181,7 +181,8 @@ Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType typ
   const bool cpu = info.type == "cpu";
   switch (choice.kernel) {
     case MatmulKernel::Matvec: {
-      uint32_t wide = std::find(std::begin(k_matvec_wide_types), std::end(k_matvec_wide_types), type) != std::end(k_matvec_wide_types) ? 32 : 8;
+      const auto* wide_end = std::end(k_matvec_wide_types);
+      uint32_t wide = std::find(std::begin(k_matvec_wide_types), wide_end, type) != wide_end ? 32 : 8;
       uint32_t per_row = cpu || max_k / wide < 128 ? info.subgroup_size : std::min(128u, 4 * info.subgroup_size), steps = 2;
       if (const char* forced = std::getenv("RWKV_GPU_MATVEC")) {  // benchmarks: LANES[xSTEPS[xWIDE]]
         char tail = 0;
@@ -223,7 +224,8 @@ Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType typ
                               std::to_string(t.wr) + "x" + std::to_string(t.wt) + "x" + std::to_string(t.bk) + "x" +
                               std::to_string(t.ks) + " exceeds the device's workgroup limits");
       const ShaderId shader = t.direct ? ShaderId::matmul_coopmat_direct : weight_variant(k_matmul_coopmat_variants, type, "matmul");
-      return {&device.pipeline({shader, 3, sizeof(Push), {group, t.br, t.bt, t.wr, t.wt, t.bk, t.ks, std::max(t.sk, 1u), t.stages}}), t.br, t.bt};
+      const std::vector<uint32_t> constants{group, t.br, t.bt, t.wr, t.wt, t.bk, t.ks, std::max(t.sk, 1u), t.stages};
+      return {&device.pipeline({shader, 3, sizeof(Push), constants}), t.br, t.bt};
     }
   }
   throw InvalidArgument("[matmul] unknown kernel");
