@@ -11,7 +11,8 @@
 #            pydantic with its own needs (rwkv_gpu imports it since its OpenAI-compatible API)
 #   .triton  (not filled here) triton-cache.tar.xz.part* as device_backends.sh returned them: fla's compiled kernels
 #   .srv     the server's and the openai client's wheels the image lacks (device_server.sh)
-#   .bench   rwkv-gpu-bench and the GPU test suite rwkv_gpu_tests, built here (make build first)
+#   .bench   rwkv-gpu-bench and the GPU test suite rwkv_gpu_tests, built here (make build first), and
+#            the tiny shared model the suite's tests load
 #   .llcpp   llama.cpp-src.tgz: the llama-cpp-python 0.3.36 sdist cut down to what building the
 #            Python package (device_llama_cpp.sh) and llama.cpp's llama-bench with the CUDA
 #            backend (device_matrix.sh LLAMA=1) need: llama_cpp/ and the package's CMake files,
@@ -37,6 +38,7 @@ python3 -m pip download -q -d .srv "${py[@]}" fastapi==0.165.0 starlette==1.10.0
   anyio==4.16.0 idna==3.20 h11==0.16.0 opentelemetry-api==1.45.2 importlib-metadata==8.7.0 \
   sse-starlette==3.7.0 starlette-context==0.5.1 pydantic-settings==2.16.3 python-dotenv==1.2.4
 cp build/cpp/rwkv-gpu-bench build/tests/cpp/rwkv_gpu_tests .bench/
+cp ../shared/models/tiny-rwkv7-834K-F32.gguf .bench/   # the GPU suite's test model (RWKV_SHARED_MODELS=.bench there)
 tar czf .vkdev/spirv.tgz -C build/generated/shaders $(cd build/generated/shaders && ls *.spv.inc)
 if [ ! -s .llcpp/llama.cpp-src.tgz ]; then
   t=$(mktemp -d)

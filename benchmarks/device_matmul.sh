@@ -4,7 +4,7 @@
 # SHAPES ("ROWSxK[xGROUPS]"), token count of TS, weight type of TYPES and kernel of KERNELS (values
 # of RWKV_GPU_MATMUL; "table" = the selection table), for each benchmark binary of BENCHES (to
 # compare kernel versions in one call); then cuBLAS (torch F.linear, fp16) on the same shapes as
-# the ceiling. MATVECS: values of RWKV_GPU_MATVEC (LANES[xSTEPS[xWIDE]], one-token products; "table" = the
+# the ceiling. MATVECS: values of RWKV_GPU_MATVEC (LANES[xSTEPS], one-token products; "table" = the
 # default) timed with each kernel. Defaults: the products of the 2.9B model (n_embd 2560, FFN 10240; r, k, v grouped).
 # Carry: .gl, .bench (benchmarks/device_carry.sh). Results: $OUT/matmul.jsonl, $OUT/cublas.jsonl.
 set -uo pipefail

@@ -32,12 +32,10 @@ void store(MatmulPushGroup g, uint t, uint row, float acc) {
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #extension GL_EXT_control_flow_attributes : require
 // ROWS rows per workgroup, each taken by gl_WorkGroupSize.x / ROWS invocations (whole subgroups)
-// that stride along k, STEPS chunks of WIDE elements per step so that several wide loads are in
-// flight; subgroupAdd, then one partial per subgroup through shared memory. WIDE 32 decodes a
-// block's scales once per 32 weights (quant.glsl's dequant32; the host's table says for which types).
+// that stride along k, STEPS 8-element chunks per step so that several wide loads are in flight;
+// subgroupAdd, then one partial per subgroup through shared memory.
 layout(constant_id = 1) const uint ROWS = 1;
 layout(constant_id = 2) const uint STEPS = 2;
-layout(constant_id = 3) const uint WIDE = 8;  // 8 or 32
 #define CHUNK 8u  // consecutive elements per dequant8: inside one block for every type
 
 shared float partials[gl_WorkGroupSize.x];
@@ -62,29 +60,6 @@ float chunk_dot(MatmulPushGroup g, uint base, uint k0) {
   return acc;
 }
 
-// Elements k0 .. k0 + WIDE - 1 of a row times X (zeros past k).
-float wide_dot(MatmulPushGroup g, uint base, uint k0) {
-  if (WIDE == CHUNK || k0 + 32u > g.k) {
-    float acc = 0.0;
-    for (uint i = 0u; i < WIDE / CHUNK; ++i) acc += chunk_dot(g, base, k0 + i * CHUNK);
-    return acc;
-  }
-  float wv[32];
-  dequant32(base, k0, wv);
-  const uint xb = g.x_offset + k0;
-  float acc = 0.0;
-  if ((xb & 3u) == 0u) {
-    [[unroll]] for (uint q = 0u; q < 8u; ++q) {
-      const vec4 xv = x_quads[(xb >> 2) + q];
-      acc += wv[4u * q] * activate_in(xv.x, g.act_in) + wv[4u * q + 1u] * activate_in(xv.y, g.act_in) +
-             wv[4u * q + 2u] * activate_in(xv.z, g.act_in) + wv[4u * q + 3u] * activate_in(xv.w, g.act_in);
-    }
-  } else {
-    for (uint e = 0u; e < 32u; ++e) acc += wv[e] * activate_in(x[xb + e], g.act_in);
-  }
-  return acc;
-}
-
 void main() {
   const MatmulPushGroup g = p.groups[gl_WorkGroupID.z];
   const uint per_row = gl_WorkGroupSize.x / ROWS;
@@ -93,14 +68,14 @@ void main() {
   float acc = 0.0;
   if (row < g.m) {
     const uint base = g.w_offset + row * ((g.k / QK) * QBYTES);
-    const uint step = per_row * WIDE;
-    uint k0 = lane * WIDE;
+    const uint step = per_row * CHUNK;
+    uint k0 = lane * CHUNK;
     for (; k0 + (STEPS - 1u) * step < g.k; k0 += STEPS * step) {
       float part = 0.0;
-      [[unroll]] for (uint s = 0u; s < STEPS; ++s) part += wide_dot(g, base, k0 + s * step);
+      [[unroll]] for (uint s = 0u; s < STEPS; ++s) part += chunk_dot(g, base, k0 + s * step);
       acc += part;
     }
-    for (; k0 < g.k; k0 += step) acc += wide_dot(g, base, k0);
+    for (; k0 < g.k; k0 += step) acc += chunk_dot(g, base, k0);
   }
   const float s = subgroupAdd(acc);
   if (subgroupElect()) partials[gl_SubgroupID] = s;

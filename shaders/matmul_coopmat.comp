@@ -9,17 +9,10 @@
 // (WT / 16) x (WR / 16) 16x16 accumulators, over its k-group's BK-wide part of each step. Per step
 // of KS * BK of k the workgroup dequantizes its W tile (quant.glsl, any GGUF type) and copies its
 // X16 tile into shared memory; the loads of the next step are issued before the tensor cores work
-// on the current one, and decoded after. With STAGES 2 the tiles are double buffered: the next
-// step is stored into the other buffer while the current one is read, one barrier per step. k-groups add invocations, hence loads in flight, without
+// on the current one, and decoded after. k-groups add invocations, hence loads in flight, without
 // adding registers per invocation or workgroups (few tiles: small T and few rows). At the end
 // the k-groups' sums meet in a shared staging block, where the epilogue (the 2^x_shift scale,
 // act_out, accumulate, bounds) is applied element by element.
-//
-// DIRECT (F16 weights only; the host requires T >= 16, m >= 16 and k a multiple of 16): no
-// shared tiles and no barriers in the k loop: each subgroup loads its 16x16 operands with
-// coopMatLoad straight from the fp16 weights and X16 (the workgroup's subgroups share them through
-// the cache), BK of k per unrolled step. Fragments at the edges start at T - 16 / m - 16 (loads stay
-// inside the matrices) and write only the tokens and rows no other fragment owns.
 //
 // Split k (SK > 1, when the tiles are too few to fill the GPU): workgroup z = group * SK + split
 // sums its split's whole steps of k only, and writes the sum, as it is, to binding 2 = partial
@@ -39,17 +32,11 @@ layout(constant_id = 4) const uint WT = 32;  // tokens per subgroup
 layout(constant_id = 5) const uint BK = 32;  // k per subgroup and step: a multiple of 16
 layout(constant_id = 6) const uint KS = 1;   // k-groups: a step covers KS * BK of k
 layout(constant_id = 7) const uint SK = 1;   // workgroups per tile splitting k
-layout(constant_id = 8) const uint STAGES = 1;  // shared tile buffers: 1 or 2
 
 layout(binding = 0) readonly buffer W { uint w_words[]; };
 layout(binding = 0) readonly buffer WQuads { uvec4 w_quads[]; };
 layout(binding = 1) readonly buffer X16 { uvec4 x16[]; };
 layout(binding = 2) buffer Y { float y[]; };  // or the partial sums (SK > 1)
-#if defined(DIRECT)
-#extension GL_EXT_shader_16bit_storage : require
-layout(binding = 0) readonly buffer WHalves { f16vec4 w_h[]; };  // F16 weights, rows of k / 4
-layout(binding = 1) readonly buffer XHalves { f16vec4 x_h[]; };  // X16, rows of k / 4 (k % 16 == 0)
-#endif
 
 #define BYTES_BUFFER w_words
 #define QUADS_BUFFER w_quads
@@ -66,30 +53,9 @@ const uint SUBGROUPS = TILES * KS;
 const uint CHUNKS_PER_ROW = BKS / 8u;  // chunks of 8 consecutive k: one dequant8 of W, one uvec4 of X16
 const uint W_CHUNKS = BR * CHUNKS_PER_ROW, X_CHUNKS = BT * CHUNKS_PER_ROW;
 
+shared f16vec4 w_tile[BR * STRIDE];
+shared f16vec4 x_tile[BT * STRIDE];
 shared float staged[SUBGROUPS * 256u];
-const uint MAX_CT = 4u, MAX_CR = 4u;  // accumulators per subgroup: at most 4 x 4 (host)
-
-// The first token / weight row of accumulator (ct, cr) of this subgroup's part: the nominal one,
-// or (DIRECT) moved back so that the fragment's 16 lie inside the matrix; write_acc writes a
-// fragment's tokens and rows from the nominal one on.
-uint frag_token(uint t) {
-#if defined(DIRECT)
-  return min(t, p.T - 16u);
-#else
-  return t;
-#endif
-}
-uint frag_row(MatmulPushGroup g, uint row) {
-#if defined(DIRECT)
-  return min(row, g.m - 16u);
-#else
-  return row;
-#endif
-}
-
-#if !defined(DIRECT)
-shared f16vec4 w_tile[STAGES * BR * STRIDE];
-shared f16vec4 x_tile[STAGES * BT * STRIDE];
 
 // The W and X16 chunks of one step this invocation loads: chunk c = gl_LocalInvocationID.x + i * size.
 // fetch_step issues the loads of the next step into registers before the current step's products;
@@ -98,7 +64,7 @@ const uint W_PER = (W_CHUNKS + gl_WorkGroupSize.x - 1u) / gl_WorkGroupSize.x;
 const uint X_PER = (X_CHUNKS + gl_WorkGroupSize.x - 1u) / gl_WorkGroupSize.x;
 // Register arrays have fixed sizes (the largest the host allows, ops/matmul.cpp checks) and are
 // indexed only in unrolled loops with specialization-constant bounds.
-const uint MAX_W_PER = 8u, MAX_X_PER = 8u;
+const uint MAX_W_PER = 8u, MAX_X_PER = 8u, MAX_CT = 4u, MAX_CR = 4u;
 Raw8 w_raw[MAX_W_PER];
 uvec4 x_raw[MAX_X_PER];
 
@@ -106,9 +72,6 @@ uvec4 x_raw[MAX_X_PER];
 uint chunk_row(uint c, uint row0) { return row0 + c / CHUNKS_PER_ROW; }
 uint chunk_k(uint c, uint k0) { return k0 + (c % CHUNKS_PER_ROW) * 8u; }
 uint tile_at(uint c) { return (c / CHUNKS_PER_ROW) * STRIDE + (c % CHUNKS_PER_ROW) * 2u; }
-// The first f16vec4 of buffer s of the W / X16 tiles.
-uint w_buffer(uint s) { return s * BR * STRIDE; }
-uint x_buffer(uint s) { return s * BT * STRIDE; }
 
 // A whole W chunk inside the matrix; the others (edges) are read element by element in store_step.
 // X16 rows are padded to whole chunks with zeros: a chunk is inside or wholly past k.
@@ -129,8 +92,8 @@ void fetch_step(MatmulPushGroup g, uint row0, uint t0, uint k0) {
 
 f16vec4 halves(uint lo, uint hi) { return f16vec4(unpackFloat2x16(lo), unpackFloat2x16(hi)); }
 
-void store_step(MatmulPushGroup g, uint row0, uint k0, uint s) {
-  const uint row_bytes = (g.k / QK) * QBYTES, w_at = w_buffer(s), x_at = x_buffer(s);
+void store_step(MatmulPushGroup g, uint row0, uint k0) {
+  const uint row_bytes = (g.k / QK) * QBYTES;
   [[unroll]] for (uint i = 0u; i < W_PER; ++i) {
     const uint c = gl_LocalInvocationID.x + i * gl_WorkGroupSize.x, row = chunk_row(c, row0), k = chunk_k(c, k0);
     if (c < W_CHUNKS) {
@@ -138,8 +101,8 @@ void store_step(MatmulPushGroup g, uint row0, uint k0, uint s) {
 #if defined(TYPE_F16)
       // fp16 weights go to the tile as loaded (no round trip through fp32).
       if (w_whole(g, c, row, k)) {
-        w_tile[w_at + tile_at(c)] = halves(w_raw[i].q.x, w_raw[i].q.y);
-        w_tile[w_at + tile_at(c) + 1u] = halves(w_raw[i].q.z, w_raw[i].q.w);
+        w_tile[tile_at(c)] = halves(w_raw[i].q.x, w_raw[i].q.y);
+        w_tile[tile_at(c) + 1u] = halves(w_raw[i].q.z, w_raw[i].q.w);
         continue;
       }
 #endif
@@ -149,20 +112,18 @@ void store_step(MatmulPushGroup g, uint row0, uint k0, uint s) {
         const uint base = g.w_offset + row * row_bytes;
         for (uint e = 0u; e < 8u; ++e) w8[e] = row < g.m && k + e < g.k ? dequant(base + ((k + e) / QK) * QBYTES, (k + e) % QK) : 0.0;
       }
-      w_tile[w_at + tile_at(c)] = f16vec4(w8[0], w8[1], w8[2], w8[3]);
-      w_tile[w_at + tile_at(c) + 1u] = f16vec4(w8[4], w8[5], w8[6], w8[7]);
+      w_tile[tile_at(c)] = f16vec4(w8[0], w8[1], w8[2], w8[3]);
+      w_tile[tile_at(c) + 1u] = f16vec4(w8[4], w8[5], w8[6], w8[7]);
     }
   }
   [[unroll]] for (uint i = 0u; i < X_PER; ++i) {
     const uint c = gl_LocalInvocationID.x + i * gl_WorkGroupSize.x;
     if (c < X_CHUNKS) {
-      x_tile[x_at + tile_at(c)] = halves(x_raw[i].x, x_raw[i].y);
-      x_tile[x_at + tile_at(c) + 1u] = halves(x_raw[i].z, x_raw[i].w);
+      x_tile[tile_at(c)] = halves(x_raw[i].x, x_raw[i].y);
+      x_tile[tile_at(c) + 1u] = halves(x_raw[i].z, x_raw[i].w);
     }
   }
 }
-
-#endif  // !DIRECT
 
 // The epilogue of one 16x16 accumulator [token][row] (ct, cr) of every subgroup: through the
 // staging block, where the workgroup sums the k-groups' parts and writes Y.
@@ -173,9 +134,8 @@ void write_acc(coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>
   barrier();
   for (uint e = gl_LocalInvocationID.x; e < TILES * 256u; e += gl_WorkGroupSize.x) {
     const uint tile = e / 256u, at = e % 256u;
-    const uint t_nominal = t0 + tile / (BR / WR) * WT + ct * 16u, row_nominal = row0 + tile % (BR / WR) * WR + cr * 16u;
-    const uint t = frag_token(t_nominal) + at / 16u, row = frag_row(g, row_nominal) + at % 16u;
-    if (t >= t_nominal && row >= row_nominal && t < p.T && row < g.m) {
+    const uint t = t0 + tile / (BR / WR) * WT + ct * 16u + at / 16u, row = row0 + tile % (BR / WR) * WR + cr * 16u + at % 16u;
+    if (t < p.T && row < g.m) {
       float sum = 0.0;
       for (uint j = 0u; j < KS; ++j) sum += staged[(j * TILES + tile) * 256u + at];
       if (SK > 1u) {
@@ -210,33 +170,13 @@ void main() {
   coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> acc[MAX_CT * MAX_CR];
   [[unroll]] for (uint i = 0u; i < CT * CR; ++i) acc[i] = coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>(0.0);
 
-#if defined(DIRECT)
-  // Each accumulator row block's operands: X16 rows from frag_token, W rows from frag_row.
-  const uint ks = g.k / 4u, x_base = 2u * g.x_offset, w_base = g.w_offset / 8u;
-  uint x_at[MAX_CT], w_at[MAX_CR];
-  [[unroll]] for (uint ct = 0u; ct < CT; ++ct) x_at[ct] = x_base + frag_token(t0 + sg_tok * WT + ct * 16u) * ks;
-  [[unroll]] for (uint cr = 0u; cr < CR; ++cr) w_at[cr] = w_base + frag_row(g, row0 + sg_row * WR + cr * 16u) * ks;
-  for (uint k0 = k_begin; k0 < k_end; k0 += BK) {
-    [[unroll]] for (uint j = 0u; j < BK / 16u; ++j) {
-      const uint kk = (k0 + j * 16u) / 4u;
-      if (k0 + j * 16u < k_end) {
-        coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA> a[MAX_CT];
-        [[unroll]] for (uint ct = 0u; ct < CT; ++ct) coopMatLoad(a[ct], x_h, x_at[ct] + kk, ks, gl_CooperativeMatrixLayoutRowMajor);
-        [[unroll]] for (uint cr = 0u; cr < CR; ++cr) {
-          coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseB> b;
-          coopMatLoad(b, w_h, w_at[cr] + kk, ks, gl_CooperativeMatrixLayoutColumnMajor);
-          [[unroll]] for (uint ct = 0u; ct < CT; ++ct) acc[ct * CR + cr] = coopMatMulAdd(a[ct], b, acc[ct * CR + cr]);
-        }
-      }
-    }
-  }
-#else
-  // Step k0 is read from buffer s; the next step's loads are issued before its products and
-  // stored after them, into the other buffer (STAGES 2) or, after a barrier, into the same one.
-  uint s = 0u;
+  // The first step is stored before the loop; each step's products run between the next step's
+  // loads and its store (after a barrier: every subgroup has read the tiles). This order, against
+  // store-barrier-fetch-products at the top of each step, took 10-11% off the F16 products of a
+  // 2.9B prompt (H100, 2026-12-07, docs/benchmarks.md).
   if (k_begin < k_end) {
     fetch_step(g, row0, t0, k_begin);
-    store_step(g, row0, k_begin, s);
+    store_step(g, row0, k_begin);
   }
   barrier();
   for (uint k0 = k_begin; k0 < k_end; k0 += BKS) {
@@ -247,20 +187,18 @@ void main() {
       const uint kk = (kg * BK + j * 16u) / 4u;
       coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA> a[MAX_CT];
       [[unroll]] for (uint ct = 0u; ct < CT; ++ct)
-        coopMatLoad(a[ct], x_tile, x_buffer(s) + (sg_tok * WT + ct * 16u) * STRIDE + kk, STRIDE, gl_CooperativeMatrixLayoutRowMajor);
+        coopMatLoad(a[ct], x_tile, (sg_tok * WT + ct * 16u) * STRIDE + kk, STRIDE, gl_CooperativeMatrixLayoutRowMajor);
       [[unroll]] for (uint cr = 0u; cr < CR; ++cr) {
         // W^T as a k x rows operand: the rows of the W tile read column-major.
         coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseB> b;
-        coopMatLoad(b, w_tile, w_buffer(s) + (sg_row * WR + cr * 16u) * STRIDE + kk, STRIDE, gl_CooperativeMatrixLayoutColumnMajor);
+        coopMatLoad(b, w_tile, (sg_row * WR + cr * 16u) * STRIDE + kk, STRIDE, gl_CooperativeMatrixLayoutColumnMajor);
         [[unroll]] for (uint ct = 0u; ct < CT; ++ct) acc[ct * CR + cr] = coopMatMulAdd(a[ct], b, acc[ct * CR + cr]);
       }
     }
-    if (STAGES == 1u) barrier();  // every subgroup has read the buffer the next step overwrites
-    s = (s + 1u) % STAGES;
-    if (more) store_step(g, row0, k0 + BKS, s);
+    barrier();
+    if (more) store_step(g, row0, k0 + BKS);
     barrier();
   }
-#endif
 
   // One literal per entry of acc (MAX_CT * MAX_CR = 16).
 #define WRITE_ACC(I) if (I < CT * CR) write_acc(acc[I], g, I / CR, I % CR, row0, t0, partials)

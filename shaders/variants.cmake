@@ -10,7 +10,6 @@ rwkv_add_weight_shader(matvec matmul.comp MATVEC)
 rwkv_add_weight_shader(matmul_batched matmul.comp BATCHED)
 rwkv_add_weight_shader(matmul_tiled matmul.comp TILED)
 rwkv_add_weight_shader(matmul_coopmat matmul_coopmat.comp COOPMAT)
-rwkv_add_shader(matmul_coopmat_direct matmul_coopmat.comp TYPE_F16 DIRECT COOPMAT)
 rwkv_add_weight_shader(matmul_w16 matmul_w16.comp)
 
 rwkv_add_shader(sample_stats sample.comp STATS)

@@ -20,14 +20,10 @@ constexpr uint32_t k_max_groups = 4;
 // workgroups), MATVEC with 8 tokens per workgroup 157 ms.
 constexpr uint32_t k_batched_tokens = 16;
 constexpr uint32_t k_batched_max_tokens = 64;
-// matmul.comp MATVEC: on GPUs each row of a wide matrix (128 or more chunks of k) is taken by 4
-// subgroups (at most 128 invocations), so that few rows still fill the GPU; narrow ones (the LoRA
-// up projections) get one subgroup per row. CPU devices (lavapipe) pay per workgroup, not per idle
-// lane: one subgroup per row, 16 rows per workgroup. Chunks are 8 elements, or 32 for the types
-// whose 32-element decoder reads a group's scales once and its quants in 16-byte loads (quant.glsl
-// dequant32; for the others it is four 8-element decodes). Not yet timed on a GPU.
-constexpr gguf::GgmlType k_matvec_wide_types[] = {gguf::GgmlType::Q8_0, gguf::GgmlType::Q4_K, gguf::GgmlType::Q5_K,
-                                                  gguf::GgmlType::Q6_K};
+// matmul.comp MATVEC: on GPUs each row of a wide matrix (k >= 1024) is taken by 4 subgroups (at
+// most 128 invocations), so that few rows still fill the GPU; narrow ones (the LoRA up
+// projections) get one subgroup per row. CPU devices (lavapipe) pay per workgroup, not per idle
+// lane: one subgroup per row, 16 rows per workgroup.
 constexpr uint32_t k_tile = 64;  // matmul.comp TILED: 64 x 64 outputs per workgroup
 
 // Which kernel runs a product: the first rule that holds (tensor_cores: precision Fast on a device
@@ -156,17 +152,15 @@ uint32_t float_offset(const vk::BufferRange& r, const char* what) {
 CoopmatTile parse_tile(const std::string& s) {
   CoopmatTile t{};
   char tail = 0;
-  const int n =
-      std::sscanf(s.c_str(), "%ux%ux%ux%ux%ux%ux%ux%u%c", &t.br, &t.bt, &t.wr, &t.wt, &t.bk, &t.ks, &t.sk, &t.stages, &tail);
+  const int n = std::sscanf(s.c_str(), "%ux%ux%ux%ux%ux%ux%u%c", &t.br, &t.bt, &t.wr, &t.wt, &t.bk, &t.ks, &t.sk, &tail);
   if (n <= 4) t.bk = 32;
   if (n <= 5) t.ks = 1;
   if (n <= 6) t.sk = 0;
-  if (n <= 7) t.stages = 1;
-  if (n < 4 || n > 8 || !t.wr || !t.wt || !t.bk || !t.ks || t.br % t.wr || t.bt % t.wt || t.wr % 16 || t.wt % 16 ||
-      t.bk % 16 || t.sk > 64 || t.stages < 1 || t.stages > 2)
+  if (n < 4 || n > 7 || !t.wr || !t.wt || !t.bk || !t.ks || t.br % t.wr || t.bt % t.wt || t.wr % 16 || t.wt % 16 ||
+      t.bk % 16 || t.sk > 64)
     throw InvalidArgument("RWKV_GPU_MATMUL: coopmat tile '" + s +
-                          "' is not BRxBTxWRxWT[xBK[xKS[xSK[xST]]]] with WR, WT multiples of 16 dividing BR, BT, BK a multiple of "
-                          "16, KS >= 1, SK <= 64 (0: the rule) and ST 1 or 2");
+                          "' is not BRxBTxWRxWT[xBK[xKS[xSK]]] with WR, WT multiples of 16 dividing BR, BT, BK a multiple of "
+                          "16, KS >= 1 and SK <= 64 (0: the rule)");
   return t;
 }
 
@@ -181,20 +175,17 @@ Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType typ
   const bool cpu = info.type == "cpu";
   switch (choice.kernel) {
     case MatmulKernel::Matvec: {
-      const auto* wide_end = std::end(k_matvec_wide_types);
-      uint32_t wide = std::find(std::begin(k_matvec_wide_types), wide_end, type) != wide_end ? 32 : 8;
-      uint32_t per_row = cpu || max_k / wide < 128 ? info.subgroup_size : std::min(128u, 4 * info.subgroup_size), steps = 2;
-      if (const char* forced = std::getenv("RWKV_GPU_MATVEC")) {  // benchmarks: LANES[xSTEPS[xWIDE]]
-        char tail = 0;
-        const int n = std::sscanf(forced, "%ux%ux%u%c", &per_row, &steps, &wide, &tail);
-        if (n < 1 || n > 3 || per_row == 0 || per_row % info.subgroup_size || per_row > info.max_workgroup_invocations ||
-            steps == 0 || steps > 8 || (wide != 8 && wide != 32))
+      uint32_t per_row = cpu || max_k < 1024 ? info.subgroup_size : std::min(128u, 4 * info.subgroup_size), steps = 2;
+      if (const char* forced = std::getenv("RWKV_GPU_MATVEC")) {  // benchmarks: LANES[xSTEPS]
+        const int n = std::sscanf(forced, "%ux%u", &per_row, &steps);
+        if (n < 1 || per_row == 0 || per_row % info.subgroup_size || per_row > info.max_workgroup_invocations || steps == 0 ||
+            steps > 8)
           throw InvalidArgument(std::string("RWKV_GPU_MATVEC='") + forced +
-                                "': expected LANES[xSTEPS[xWIDE]], LANES a multiple of the subgroup size, STEPS 1 to 8, WIDE 8 or 32");
+                                "': expected LANES[xSTEPS], LANES a multiple of the subgroup size, STEPS 1 to 8");
       }
       const uint32_t rows = cpu ? 16 : std::max(1u, 128 / per_row);
       const ShaderId shader = weight_variant(k_matvec_variants, type, "matmul");
-      return {&device.pipeline({shader, 3, sizeof(Push), {per_row * rows, rows, steps, wide}}), rows, 1};
+      return {&device.pipeline({shader, 3, sizeof(Push), {per_row * rows, rows, steps}}), rows, 1};
     }
     case MatmulKernel::Batched: {
       // One subgroup per row, 256 invocations where the device allows; its staged inputs take
@@ -213,9 +204,8 @@ Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType typ
     case MatmulKernel::Coopmat: {
       const CoopmatTile& t = choice.tile;
       const uint32_t group = (t.br / t.wr) * (t.bt / t.wt) * t.ks * info.subgroup_size, bks = t.bk * t.ks;
-      // matmul_coopmat.comp's shared memory: ST fp16 tiles of BK * KS + 8 halves per row (none
-      // when DIRECT), 1 KiB per subgroup.
-      const uint32_t shared = (t.direct ? 0 : t.stages * (t.br + t.bt) * (bks + 8) * 2) + group / info.subgroup_size * 1024;
+      // matmul_coopmat.comp's shared memory: fp16 tiles of BK * KS + 8 halves per row, 1 KiB per subgroup.
+      const uint32_t shared = (t.br + t.bt) * (bks + 8) * 2 + group / info.subgroup_size * 1024;
       // Register arrays of the shader (MAX_* there): chunks of 8 weights and of 8 inputs per
       // invocation and step, 16x16 accumulators per subgroup.
       const bool fits = t.br * bks / 8 <= 8 * group && t.bt * bks / 8 <= 8 * group && t.wt <= 64 && t.wr <= 64;
@@ -223,9 +213,8 @@ Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType typ
         throw InvalidArgument("[matmul] coopmat tile " + std::to_string(t.br) + "x" + std::to_string(t.bt) + "x" +
                               std::to_string(t.wr) + "x" + std::to_string(t.wt) + "x" + std::to_string(t.bk) + "x" +
                               std::to_string(t.ks) + " exceeds the device's workgroup limits");
-      const ShaderId shader = t.direct ? ShaderId::matmul_coopmat_direct : weight_variant(k_matmul_coopmat_variants, type, "matmul");
-      const std::vector<uint32_t> constants{group, t.br, t.bt, t.wr, t.wt, t.bk, t.ks, std::max(t.sk, 1u), t.stages};
-      return {&device.pipeline({shader, 3, sizeof(Push), constants}), t.br, t.bt};
+      const ShaderId shader = weight_variant(k_matmul_coopmat_variants, type, "matmul");
+      return {&device.pipeline({shader, 3, sizeof(Push), {group, t.br, t.bt, t.wr, t.wt, t.bk, t.ks, std::max(t.sk, 1u)}}), t.br, t.bt};
     }
   }
   throw InvalidArgument("[matmul] unknown kernel");
@@ -242,15 +231,7 @@ void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, cons
   const bool coopmat = choice.kernel == MatmulKernel::Coopmat;
   const CoopmatPlan plan = coopmat ? coopmat_plan(choice.tile, T, shapes, info.compute_units) : CoopmatPlan{1, 0, 0};
   choice.tile.sk = plan.sk;
-  const gguf::GgmlType type = plan.w16_bytes ? gguf::GgmlType::F16 : first.w->type;
-  if (choice.tile.direct) {  // what DIRECT needs (matmul_coopmat.comp), else the shared tiles
-    bool fits = type == gguf::GgmlType::F16 && T >= 16 && choice.tile.ks == 1;
-    for (const auto& p : pieces)  // fp16 rows from an 8-byte boundary: whole f16vec4s
-      fits = fits && p.row_count >= 16 && p.g->w->cols % 16 == 0 &&
-             (plan.w16_bytes || (p.g->w->data.offset + p.row_begin * p.g->w->row_bytes()) % 8 == 0);
-    choice.tile.direct = fits;
-  }
-  const Launch l = launch(rec.device(), choice, type, T, max_k);
+  const Launch l = launch(rec.device(), choice, plan.w16_bytes ? gguf::GgmlType::F16 : first.w->type, T, max_k);
   // The weight binding spans the pieces' rows, starting at an aligned offset.
   const uint64_t align = info.min_storage_buffer_offset_alignment;
   uint64_t lo = UINT64_MAX, hi = 0;
@@ -428,16 +409,13 @@ MatmulChoice choose_matmul(const vk::DeviceInfo& device, uint32_t n_tokens, Prec
   };
   if (!forced.empty()) {
     const std::string name = forced.substr(0, forced.find(':'));
-    const bool direct = name == "coopmat-direct";
     for (auto k : {MatmulKernel::Batched, MatmulKernel::Tiled, MatmulKernel::Coopmat}) {
-      if ((direct ? "coopmat" : name) != kernel_name(k)) continue;
+      if (name != kernel_name(k)) continue;
       if (k != MatmulKernel::Coopmat) return {k};
-      if (!device.coopmat_f16) throw InvalidArgument("RWKV_GPU_MATMUL=" + name + ": " + device.name + " has no usable cooperative matrices");
-      CoopmatTile tile = forced.size() > name.size() ? parse_tile(forced.substr(name.size() + 1)) : tile_for();
-      tile.direct = direct;
-      return {k, tile};
+      if (!device.coopmat_f16) throw InvalidArgument("RWKV_GPU_MATMUL=coopmat: " + device.name + " has no usable cooperative matrices");
+      return {k, forced.size() > name.size() ? parse_tile(forced.substr(name.size() + 1)) : tile_for()};
     }
-    throw InvalidArgument("RWKV_GPU_MATMUL='" + forced + "': expected batched, tiled, coopmat[-direct] or coopmat[-direct]:BRxBTxWRxWT");
+    throw InvalidArgument("RWKV_GPU_MATMUL='" + forced + "': expected batched, tiled, coopmat or coopmat:BRxBTxWRxWT");
   }
   for (const auto& r : k_kernel_rules)
     if (n_tokens >= r.min_tokens && n_tokens <= r.max_tokens && (!r.needs_tensor_cores || tensor_cores))

@@ -85,17 +85,12 @@ enum class MatmulKernel : uint32_t { Matvec, Batched, Tiled, Coopmat };
 const char* kernel_name(MatmulKernel k);
 // A cooperative-matrix tile: BT tokens x BR weight rows per workgroup, WT x WR per subgroup, BK
 // of k per subgroup and step, KS k-groups of subgroups (a step covers KS * BK of k), k split
-// across SK workgroups (0: as matmul.cpp's rule decides from the number of tiles), ST shared
-// buffers per tile (2: the next step is stored while the current one is read).
+// across SK workgroups (0: as matmul.cpp's rule decides from the number of tiles).
 struct CoopmatTile {
   uint32_t br, bt, wr, wt, bk = 32, ks = 1, sk = 0;
   // Workgroups of this tile one compute unit holds at once (registers, shared memory), as measured;
   // 0 when unknown (a forced tile): the k-split rule then falls back to a workgroup count.
   uint32_t resident = 0;
-  // matmul_coopmat.comp DIRECT: operands loaded by each subgroup from memory, no shared tiles (F16
-  // weights, T and rows >= 16, k a multiple of 16, KS 1; other products take the shared tiles).
-  bool direct = false;
-  uint32_t stages = 1;
 };
 struct MatmulChoice {
   MatmulKernel kernel;
@@ -103,7 +98,7 @@ struct MatmulChoice {
 };
 // The kernel for a product of n_tokens on `device` (rules in matmul.cpp's table). `forced` is
 // $RWKV_GPU_MATMUL ("" when unset, read at each product; for tests and benchmarks): "batched", "tiled"
-// or "coopmat" / "coopmat-direct", optionally "coopmat:BRxBTxWRxWT[xBK[xKS[xSK[xST]]]]", which replaces the table's choice for every
+// or "coopmat", optionally "coopmat:BRxBTxWRxWT[xBK[xKS[xSK]]]", which replaces the table's choice for every
 // product, whatever the precision. A forced kernel the device cannot run, or an unknown name, is an
 // InvalidArgument.
 MatmulChoice choose_matmul(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision, const std::string& forced);

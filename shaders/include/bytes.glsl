@@ -37,19 +37,4 @@ uvec2 load_8bytes(uint byte_offset) {
 
 uint byte_of(uvec2 v, uint i) { return (v[i >> 2] >> ((i & 3u) * 8u)) & 0xFFu; }
 
-// 16 bytes at an even byte offset: one 16-byte load where aligned and QUADS_BUFFER names a uvec4
-// view of the buffer, else the words that hold them (4, or 5 shifted into place).
-uvec4 load_16bytes(uint byte_offset) {
-#ifdef QUADS_BUFFER
-  if ((byte_offset & 15u) == 0u) return QUADS_BUFFER[byte_offset >> 4];
-#endif
-  const uint w = byte_offset >> 2;
-  if ((byte_offset & 3u) == 0u) return uvec4(BYTES_BUFFER[w], BYTES_BUFFER[w + 1u], BYTES_BUFFER[w + 2u], BYTES_BUFFER[w + 3u]);
-  const uint a = BYTES_BUFFER[w], b = BYTES_BUFFER[w + 1u], c = BYTES_BUFFER[w + 2u], d = BYTES_BUFFER[w + 3u], e = BYTES_BUFFER[w + 4u];
-  return uvec4((a >> 16) | (b << 16), (b >> 16) | (c << 16), (c >> 16) | (d << 16), (d >> 16) | (e << 16));
-}
-
-// Byte i (0..31) of 32 bytes held as two uvec4.
-uint byte_of32(uvec4 lo, uvec4 hi, uint i) { return ((i < 16u ? lo[(i >> 2) & 3u] : hi[(i >> 2) & 3u]) >> ((i & 3u) * 8u)) & 0xFFu; }
-
 #endif

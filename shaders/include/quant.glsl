@@ -1,14 +1,10 @@
 // One dequantizer per GGUF weight type, all with the same signatures:
 //   float dequant(uint block_offset, uint e)  -- element e of the block starting at byte block_offset
 //   void dequant8(uint row_offset, uint k0, out float w[8])  -- elements k0..k0+7 of a row (k0 % 8 == 0)
-//   void dequant32(uint row_offset, uint k0, out float w[32])  -- k0..k0+31 (k0 % 32 == 0)
 // and the constants QK (elements per block) and QBYTES (bytes per block). The variant is chosen by
 // defining one of TYPE_F32, TYPE_F16, ... (shaders/variants.cmake). Formats: rwkv7-spec.md section 2.
 // dequant8 has fast paths (wide loads, one scale lookup) where QUADS_BUFFER names a uvec4 view of
-// the same buffer; other types fall back to eight dequant() calls. dequant32 reads a 32-element
-// group's scales once and its quants in 16-byte loads for Q8_0 and the K-quants (a sub-block of
-// Q4_K / Q5_K, two scales of Q6_K): the matvec's wide chunks (matmul.comp); other types run four
-// dequant8.
+// the same buffer; other types fall back to eight dequant() calls.
 #ifndef QUANT_GLSL
 #define QUANT_GLSL
 #include "bytes.glsl"
@@ -98,13 +94,6 @@ void dequant8(uint row, uint k0, out float w[8]) {
   const uvec2 q = load_8bytes(b + 2u + (k0 & 31u));
   for (uint i = 0u; i < 8u; ++i) w[i] = float(int(byte_of(q, i) << 24) >> 24) * d;
 }
-#define HAVE_DEQUANT32
-void dequant32(uint row, uint k0, out float w[32]) {
-  const uint b = row + (k0 / 32u) * 34u;
-  const float d = load_f16(b);
-  const uvec4 lo = load_16bytes(b + 2u), hi = load_16bytes(b + 18u);
-  for (uint i = 0u; i < 32u; ++i) w[i] = float(int(byte_of32(lo, hi, i) << 24) >> 24) * d;
-}
 
 #elif defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
 #define QK 256u
@@ -148,24 +137,6 @@ void dequant8(uint row, uint k0, out float w[8]) {
     w[i] = d * float(v) - m;
   }
 }
-#define HAVE_DEQUANT32
-void dequant32(uint row, uint k0, out float w[32]) {  // one sub-block
-  const uint b = row + (k0 / 256u) * QBYTES;
-  const uint e0 = k0 & 255u, c = e0 >> 6, hi = (e0 >> 5) & 1u, sb = 2u * c + hi;
-  const vec2 sm = scale_min_k4(b + 4u, sb);
-  const float d = load_f16(b) * sm.x, m = load_f16(b + 2u) * sm.y;
-  const uvec4 q0 = load_16bytes(b + QS_OFFSET + 32u * c), q1 = load_16bytes(b + QS_OFFSET + 32u * c + 16u);
-#if defined(TYPE_Q5_K)
-  const uvec4 h0 = load_16bytes(b + 16u), h1 = load_16bytes(b + 32u);
-#endif
-  for (uint i = 0u; i < 32u; ++i) {
-    uint v = (byte_of32(q0, q1, i) >> (4u * hi)) & 15u;
-#if defined(TYPE_Q5_K)
-    v |= ((byte_of32(h0, h1, i) >> sb) & 1u) << 4;
-#endif
-    w[i] = d * float(v) - m;
-  }
-}
 
 #elif defined(TYPE_Q6_K)
 #define QK 256u
@@ -189,20 +160,6 @@ void dequant8(uint row, uint k0, out float w[8]) {
     w[i] = d * (float(v) - 32.0);
   }
 }
-#define HAVE_DEQUANT32
-void dequant32(uint row, uint k0, out float w[32]) {  // one quarter of a half: two scales
-  const uint b = row + (k0 / 256u) * 210u;
-  const uint e0 = k0 & 255u, h = e0 >> 7, qt = (e0 & 127u) >> 5;
-  const float d = load_f16(b + 208u);
-  const uint scales = load_u16(b + 192u + 8u * h + 2u * qt);
-  const float d0 = d * float(int(scales << 24) >> 24), d1 = d * float(int(scales << 16) >> 24);
-  const uvec4 l0 = load_16bytes(b + 64u * h + 32u * (qt & 1u)), l1 = load_16bytes(b + 64u * h + 32u * (qt & 1u) + 16u);
-  const uvec4 h0 = load_16bytes(b + 128u + 32u * h), h1 = load_16bytes(b + 128u + 32u * h + 16u);
-  for (uint i = 0u; i < 32u; ++i) {
-    const uint v = ((byte_of32(l0, l1, i) >> (4u * (qt >> 1))) & 15u) | (((byte_of32(h0, h1, i) >> (2u * qt)) & 3u) << 4);
-    w[i] = (i < 16u ? d0 : d1) * (float(v) - 32.0);
-  }
-}
 
 #else
 #error "define one TYPE_* to choose the weight type"
@@ -214,15 +171,6 @@ void dequant8_generic(uint row, uint k0, out float w[8]) {
 }
 #ifndef HAVE_DEQUANT8
 void dequant8(uint row, uint k0, out float w[8]) { dequant8_generic(row, k0, w); }
-#endif
-#ifndef HAVE_DEQUANT32
-void dequant32(uint row, uint k0, out float w[32]) {
-  for (uint j = 0u; j < 4u; ++j) {
-    float part[8];
-    dequant8(row, k0 + 8u * j, part);
-    for (uint i = 0u; i < 8u; ++i) w[8u * j + i] = part[i];
-  }
-}
 #endif
 
 // dequant8 in two halves, for kernels that issue the next tile's loads before working on the
