@@ -84,30 +84,35 @@ mkdir -p "$BENCH_MODEL_DIR"
 build_rwkv_gpu >>"$log" 2>&1
 stamp "rwkv_gpu build: $([ -f /tmp/site/.built ] && echo ok || echo FAILED)"
 
-# Sizes one after another (the second finds most of fla's kernels compiled: the head size is the
-# same), fla's workloads side by side: one process each, since Triton compiles and autotunes one
-# configuration at a time per process (235 s were not enough for them in turn at 0.1B, 2026-11-30).
+# Sizes side by side (fla's kernels take the head count as a compile-time constant, so a second
+# size compiles its own), and fla's workloads side by side within a size: one process each, since
+# Triton compiles and autotunes one configuration at a time per process (235 s were not enough
+# for them in turn at 0.1B, 2026-11-30). Exit status: 124 if a step ran out of time.
 FLA_STEPS=${FLA_STEPS:-"doc_state field_analysis embed_batch prefill decode generate_sampled"}
-for size in $WARMUP_SIZES; do
-  f=$BENCH_MODEL_DIR/random-$size-$DTYPE.gguf
+warm_size() {
+  local f=$BENCH_MODEL_DIR/random-$1-$DTYPE.gguf pids=() rc=0 r pid step
   for _ in $(seq 240); do [ -f "$f" ] && break; sleep 1; done
   timeout 180 python3 benchmarks/warmup.py "$f" --engine rwkv_gpu >>"$log" 2>&1
-  stamp "warm-up rwkv_gpu $size: exit $?"
-  pids=()
+  stamp "warm-up rwkv_gpu $1: exit $?"
   for step in $FLA_STEPS; do
     timeout "$WARMUP_TIMEOUT" python3 benchmarks/warmup.py "$f" --engine fla --step "$step" >>"$log" 2>&1 &
     pids+=($!)
   done
-  rc=0
   for pid in "${pids[@]}"; do
     wait "$pid"
     r=$?
     [ $r != 0 ] && [ $rc != 124 ] && rc=$r
   done
-  stamp "warm-up fla $size: exit $rc"
+  stamp "warm-up fla $1: exit $rc"
+  return $rc
+}
+warm_pids=()
+for size in $WARMUP_SIZES; do warm_size "$size" & warm_pids+=($!); done
+for pid in "${warm_pids[@]}"; do
+  wait "$pid"
   # A warm-up cut short was in fla's load or first use (Triton compiles and autotunes its kernels
   # then), which the suite's first fla test would repeat in the time of the others.
-  [ $rc = 124 ] && skip_backend flash-linear-attention \
+  [ $? = 124 ] && skip_backend flash-linear-attention \
     "its load and first use did not end within the ${WARMUP_TIMEOUT} s warm-up (setup.log names the steps that ended)"
 done
 

@@ -9,7 +9,10 @@ for f in .gl/*.deb; do dpkg -x "$f" /; done
 ldconfig
 icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 [ -f "$icd" ] && export VK_DRIVER_FILES=$icd
-python3 -m pip install -q --upgrade --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl
+# Once per machine: a second script of the same call (side by side) must not replace files that the
+# first one's processes are importing.
+[ -f /tmp/site/.wheels ] || { python3 -m pip install -q --upgrade --no-index --no-deps --no-compile --target /tmp/site \
+  .whl/*.whl && touch /tmp/site/.wheels; }
 export PYTHONPATH=/tmp/site
 
 # rwkv_gpu into /tmp/site with the carried Vulkan headers and this tree's compiled shaders (.vkdev,
