@@ -220,11 +220,19 @@ int matmul_bench(const std::string& type_name, uint32_t rows, uint32_t k, uint32
     if (rep) ms.push_back(total);
   }
   const char* forced = std::getenv("RWKV_GPU_MATMUL");
-  const auto choice = ops::choose_matmul(dev->info(), T, precision, forced ? forced : "");
+  const std::vector<ops::ProductShape> shapes(groups, {rows, k, *type});
+  const auto choice = ops::choose_matmul(dev->info(), T, precision, forced ? forced : "", shapes);
+  std::string kernel = ops::kernel_name(choice.kernel);
+  if (choice.kernel == ops::MatmulKernel::Coopmat) {  // the tile and the k splits the product ran with
+    const char* sep = ":";
+    for (uint32_t v : {choice.tile.br, choice.tile.bt, choice.tile.wr, choice.tile.wt, choice.tile.bk, choice.tile.ks,
+                       ops::matmul_k_splits(dev->info(), T, precision, shapes)})
+      kernel += sep + std::to_string(v), sep = "x";
+  }
   const double t = median(ms);
   std::cout << "{\"benchmark\": \"matmul\", \"device\": " << json_string(dev->info().name) << ", \"type\": "
             << json_string(type_name) << ", \"rows\": " << rows << ", \"k\": " << k << ", \"T\": " << T
-            << ", \"groups\": " << groups << ", \"kernel\": " << json_string(forced ? forced : ops::kernel_name(choice.kernel))
+            << ", \"groups\": " << groups << ", \"kernel\": " << json_string(kernel)
             << ", \"precision\": " << json_string(ops::precision_name(precision)) << ", \"median_ms\": " << t
             << ", \"tflops\": " << 2.0 * rows * k * T * groups / t / 1e9 << ", \"weight_gb_per_s\": " << w_bytes * groups / t / 1e6
             << ", \"repetitions\": " << reps << ", \"pipelines\": " << pipelines_json(*dev) << "}\n";

@@ -58,6 +58,14 @@ struct CoopmatTileRule {
   uint32_t max_tokens;
   CoopmatTile tile;
 };
+// Rows from the smallest tile to the largest: where a row's tile leaves compute units without a
+// workgroup (fewer tiles times k splits than units), the row before it runs the product instead.
+// Measured on the H100 (docs/benchmarks.md, 2026-12-07, the 0.1B products at 164 tokens, us, the
+// 128x128 tile / 64x64): r/k/v 768x768x3 52.5 / 24.4 (36 workgroups of 128x128 on 132 SMs), FFN
+// key 3072x768 52.9 / 30.5 (48), FFN value 768x3072 44.6 / 29.6 (72 with 6 splits); at 512 tokens
+// the 128x128 tile keeps value (144 workgroups: 53.1 / 63.5) and r/k/v and key move to 64x64
+// (72 and 96 workgroups: 53.4 / 54.8 and 52.1 / 54.6); the 2.9B products fill the units with
+// 128x128 tiles from 97 tokens on.
 constexpr CoopmatTileRule k_coopmat_tiles[] = {
     {96, {64, 64, 32, 32, 64, 2, 0, 0}},
     {UINT32_MAX, {128, 128, 64, 64, 32, 1, 0, 2}},
@@ -115,6 +123,7 @@ bool block_quantized(gguf::GgmlType t) { return gguf::traits(t).block_elements >
 struct CoopmatPlan {
   uint32_t sk;
   uint64_t x16_bytes, partial_bytes, w16_bytes = 0;
+  uint64_t workgroups = 0;  // tiles times k splits
   static uint64_t aligned(uint64_t b) { return (b + 255) / 256 * 256; }
   uint64_t partial_offset() const { return aligned(x16_bytes); }
   uint64_t w16_offset() const { return aligned(partial_offset() + partial_bytes); }
@@ -135,7 +144,7 @@ CoopmatPlan coopmat_plan(const CoopmatTile& tile, uint32_t T, std::span<const Pr
   }
   const uint32_t sk = tile.sk ? tile.sk : split_k(tiles, min_k, uint64_t(T) * rows, uint64_t(compute_units) * tile.resident);
   const bool converts = quantized && T >= k_w16_min_tokens && w16 <= k_w16_max_bytes;
-  return {sk, std::max<uint64_t>(quads * T * 16, 16), sk > 1 ? uint64_t(sk) * T * rows * 4 : 0, converts ? w16 : 0};
+  return {sk, std::max<uint64_t>(quads * T * 16, 16), sk > 1 ? uint64_t(sk) * T * rows * 4 : 0, converts ? w16 : 0, tiles * sk};
 }
 
 // One product over a row range of its matrix: what one GroupPush describes.
@@ -223,11 +232,11 @@ Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType typ
 void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, const MatmulOptions& opt) {
   const auto& info = rec.device().info();
   const MatmulGroup& first = *pieces.front().g;
-  const char* forced = std::getenv("RWKV_GPU_MATMUL");
-  MatmulChoice choice = choose_matmul(info, T, opt.precision, forced ? forced : "");
   uint32_t max_k = 0;
   std::vector<ProductShape> shapes;
   for (const auto& p : pieces) max_k = std::max(max_k, p.g->w->cols), shapes.push_back({p.row_count, p.g->w->cols, p.g->w->type});
+  const char* forced = std::getenv("RWKV_GPU_MATMUL");
+  MatmulChoice choice = choose_matmul(info, T, opt.precision, forced ? forced : "", shapes);
   const bool coopmat = choice.kernel == MatmulKernel::Coopmat;
   const CoopmatPlan plan = coopmat ? coopmat_plan(choice.tile, T, shapes, info.compute_units) : CoopmatPlan{1, 0, 0};
   choice.tile.sk = plan.sk;
@@ -312,11 +321,11 @@ uint64_t matmul_scratch_bytes(const vk::DeviceInfo& device, Precision precision,
   uint64_t most = 0;
   // Every token count: fewer tokens can take more k splits (fewer tiles), hence more partial sums.
   for (uint32_t T = 1; T <= max_tokens; ++T) {
-    const MatmulChoice choice = choose_matmul(device, T, precision, forced ? forced : "");
-    if (choice.kernel != MatmulKernel::Coopmat) continue;
     // Dispatches as matmul() forms them: at most k_max_groups consecutive groups of one type.
     for (size_t i = 0, n = 0; i < groups.size(); i += n) {
       for (n = 1; i + n < groups.size() && n < k_max_groups && groups[i + n].type == groups[i].type;) ++n;
+      const MatmulChoice choice = choose_matmul(device, T, precision, forced ? forced : "", groups.subspan(i, n));
+      if (choice.kernel != MatmulKernel::Coopmat) break;  // the kernel depends on T alone
       most = std::max(most, coopmat_plan(choice.tile, T, groups.subspan(i, n), device.compute_units).bytes());
     }
   }
@@ -325,7 +334,7 @@ uint64_t matmul_scratch_bytes(const vk::DeviceInfo& device, Precision precision,
 
 uint32_t matmul_k_splits(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision, std::span<const ProductShape> groups) {
   const char* forced = std::getenv("RWKV_GPU_MATMUL");
-  const MatmulChoice choice = choose_matmul(device, n_tokens, precision, forced ? forced : "");
+  const MatmulChoice choice = choose_matmul(device, n_tokens, precision, forced ? forced : "", groups);
   return choice.kernel == MatmulKernel::Coopmat ? coopmat_plan(choice.tile, n_tokens, groups, device.compute_units).sk : 1;
 }
 
@@ -400,12 +409,16 @@ const char* kernel_name(MatmulKernel k) {
   return names[uint32_t(k)];
 }
 
-MatmulChoice choose_matmul(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision, const std::string& forced) {
+MatmulChoice choose_matmul(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision, const std::string& forced,
+                          std::span<const ProductShape> groups) {
   const bool tensor_cores = precision == Precision::Fast && device.coopmat_f16;
   auto tile_for = [&] {
-    for (const auto& r : k_coopmat_tiles)
-      if (n_tokens <= r.max_tokens) return r.tile;
-    return std::end(k_coopmat_tiles)[-1].tile;
+    size_t row = 0;
+    while (row + 1 < std::size(k_coopmat_tiles) && n_tokens > k_coopmat_tiles[row].max_tokens) ++row;
+    if (!groups.empty() && device.compute_units)
+      while (row > 0 && coopmat_plan(k_coopmat_tiles[row].tile, n_tokens, groups, device.compute_units).workgroups < device.compute_units)
+        --row;
+    return k_coopmat_tiles[row].tile;
   };
   if (!forced.empty()) {
     const std::string name = forced.substr(0, forced.find(':'));

@@ -96,12 +96,15 @@ struct MatmulChoice {
   MatmulKernel kernel;
   CoopmatTile tile{};  // for Coopmat
 };
-// The kernel for a product of n_tokens on `device` (rules in matmul.cpp's table). `forced` is
+// The kernel for a product of n_tokens on `device` (rules in matmul.cpp's tables), for the
+// groups of one dispatch where given (the tensor-core tile then depends on how many workgroups
+// its tiles make against the device's compute units). `forced` is
 // $RWKV_GPU_MATMUL ("" when unset, read at each product; for tests and benchmarks): "batched", "tiled"
 // or "coopmat", optionally "coopmat:BRxBTxWRxWT[xBK[xKS[xSK]]]", which replaces the table's choice for every
 // product, whatever the precision. A forced kernel the device cannot run, or an unknown name, is an
 // InvalidArgument.
-MatmulChoice choose_matmul(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision, const std::string& forced);
+MatmulChoice choose_matmul(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision, const std::string& forced,
+                          std::span<const ProductShape> groups = {});
 
 // Records Y_g = act_out(W_g act_in(X_g)) for every group. Groups sharing a weight buffer, a
 // weight type and X/Y buffers form one dispatch; weights above maxStorageBufferRange are split

@@ -240,4 +240,29 @@ TEST(MatmulChoice, KSplitsFromWaves) {
   EXPECT_EQ(splits(512, {key}), 1u);    // 320 tiles already
 }
 
+// The tile rule where the compute units are known (the H100's / H200's 132 SMs): the table's
+// 128x128 tile from 97 tokens on, unless its workgroups (tiles times k splits, worked out by
+// hand) leave SMs idle; then the 64x64 tile. Without the count, or for a forced tile, the table's.
+TEST(MatmulChoice, SmallerTileWhereTheLargeOneLeavesUnitsIdle) {
+  vk::DeviceInfo d = fake_device(true);
+  d.compute_units = 132;
+  const auto br = [&](uint32_t T, std::vector<ops::ProductShape> g, const std::string& forced = "") {
+    return ops::choose_matmul(d, T, ops::Precision::Fast, forced, g).tile.br;
+  };
+  const ops::ProductShape rkv{768, 768}, key{3072, 768}, value{768, 3072}, rkv29{2560, 2560}, value29{2560, 10240};
+  EXPECT_EQ(br(164, {rkv, rkv, rkv}), 64u);  // 6 x 2 x 3 = 36 tiles, k 768 not split
+  EXPECT_EQ(br(164, {key}), 64u);            // 24 x 2 = 48
+  EXPECT_EQ(br(164, {value}), 64u);          // 6 x 2 tiles x 6 splits = 72
+  EXPECT_EQ(br(512, {rkv, rkv, rkv}), 64u);  // 6 x 4 x 3 = 72
+  EXPECT_EQ(br(512, {value}), 128u);         // 6 x 4 tiles x 6 splits = 144
+  EXPECT_EQ(br(97, {rkv29, rkv29, rkv29}), 128u);  // 20 x 1 x 3 tiles x 4 splits = 240
+  EXPECT_EQ(br(97, {value29}), 128u);              // 20 tiles x 8 splits = 160
+  EXPECT_EQ(br(164, {rkv29, rkv29, rkv29}), 128u);
+  EXPECT_EQ(br(64, {rkv29}), 64u);  // the table's row for up to 96 tokens
+  EXPECT_EQ(br(164, {rkv, rkv, rkv}, "coopmat:128x128x64x64"), 128u);
+  EXPECT_EQ(br(164, {}), 128u);  // no shapes: the table's tile for the token count
+  d.compute_units = 0;
+  EXPECT_EQ(br(164, {rkv, rkv, rkv}), 128u);
+}
+
 }  // namespace rwkv
