@@ -4,7 +4,8 @@
 
 Prefill: per run (precision, RWKV_GPU_MATMUL, prompt length), tokens/s and the GPU time of the
 matrix products (every matmul / matvec dispatch of the profiled prompt) and of the WKV (wkv7 or its
-chunked steps). Where the file
+chunked steps), and (rows of rwkv-gpu-bench since 2026-12-07) the prompt's dispatches with the wall
+time it spends beyond its dispatches' GPU time, per dispatch. Where the file
 also holds llama-bench rows (device_matrix.sh LLAMA=1: "benchmark": "llama-bench", its JSONL fields
 model, n_prompt, n_gen, n_depth, avg_ts, stddev_ts), the first table puts llama.cpp's tokens/s for
 the same model label and pp / tg beside ours, with the ratio ours / llama.cpp.
@@ -74,17 +75,22 @@ if llama:
     print("|---|---|---:|---:|")
     for (model, kind, n), r in llama.items():
         print(f"| {model} | {kind}{n} | {r['avg_ts']:,.1f} | {r['stddev_ts']:,.1f} |")
-print("\n| model | precision | matmul | pp | tok/s | ms | products ms | wkv7 ms | GPU total ms |")
-print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+# "between dispatches": the prompt's wall time less its GPU time, per dispatch (the GPU's gaps for
+# barriers and launches, and the host's recording, submission and wait), where the row counts them.
+print("\n| model | precision | matmul | pp | tok/s | ms | products ms | wkv7 ms | GPU total ms | dispatches | "
+      "between dispatches, us each |")
+print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in rows:
     if r["benchmark"] != "model":
         continue
     prof = r["pp_gpu_profile"]
     products = sum(v for k, v in prof.items() if k.startswith(("matmul", "matvec")))
     wkv = sum(v for k, v in prof.items() if k.startswith("wkv7"))  # sequential, or the chunked steps
+    n = r.get("pp_dispatches")
+    gaps = f"{n} | {(1000 * r['pp_median_s'] - prof['total_ms']) * 1000 / n:.1f}" if n else " | "
     print(f"| {label(r)} | {r.get('precision', 'exact')} | {r.get('matmul', 'table')} | {r['pp']} | "
           f"{r['pp_tokens_per_s']:,.0f} | {1000 * r['pp_median_s']:.1f} | {products:.1f} | {wkv:.1f} | "
-          f"{prof['total_ms']:.1f} |")
+          f"{prof['total_ms']:.1f} | {gaps} |")
 print("\nGPU time per op of one decode step (ms, timestamps around each dispatch; matvec = the big\n"
       "matrices in the model's type, matvec_f32 = the LoRA matrices):\n")
 

@@ -111,8 +111,13 @@ std::string pipelines_json(rwkv::vk::Device& dev) {
   return out + "]";
 }
 
-// GPU milliseconds per shader of one profiled run, as a JSON object.
-std::string profile(rwkv::runtime::Model& model, std::span<const uint32_t> tokens, rwkv::runtime::State& state) {
+// One profiled run: GPU milliseconds per shader, as a JSON object, and the number of dispatches
+// (with the run's wall time, what the GPU spends between dispatches: barriers, launches).
+struct Profile {
+  std::string by_shader;
+  size_t dispatches;
+};
+Profile profile(rwkv::runtime::Model& model, std::span<const uint32_t> tokens, rwkv::runtime::State& state) {
   model.set_profiling(true);
   state.reset();
   model.run(tokens, state, rwkv::runtime::LogitsMode::Last);
@@ -128,7 +133,7 @@ std::string profile(rwkv::runtime::Model& model, std::span<const uint32_t> token
   std::ostringstream os;
   os << "{\"total_ms\": " << total;
   for (const auto& [label, ms] : by_op) os << ", " << json_string(label) << ": " << ms;
-  return os.str() + "}";
+  return {os.str() + "}", model.last_timings().size()};
 }
 
 // `precision`: the engine's default when not given.
@@ -164,8 +169,8 @@ int model_bench(const std::string& path, uint32_t pp, uint32_t tg, int reps, std
   }
   std::vector<uint32_t> prompt(pp);
   for (auto& t : prompt) t = token(rng);
-  const std::string pp_profile = profile(model, prompt, *state);
-  const std::string tg_profile = profile(model, {prompt.data(), 1}, *state);
+  const Profile pp_profile = profile(model, prompt, *state);
+  const Profile tg_profile = profile(model, {prompt.data(), 1}, *state);
   const double pp_s = median(pp_times), tg_s = median(tg_times);
   const double tg_token_s = tg_s / tg;
   std::cout << "{\"benchmark\": \"model\", \"model\": " << json_string(path) << ", \"device\": " << json_string(info.device_name)
@@ -177,7 +182,8 @@ int model_bench(const std::string& path, uint32_t pp, uint32_t tg, int reps, std
             << ", \"tg\": " << tg << ", \"tg_median_s\": " << tg_s << ", \"tg_tokens_per_s\": " << 1.0 / tg_token_s
             << ", \"decode_bytes_per_token\": " << info.decode_bytes_per_token
             << ", \"decode_gb_per_s\": " << info.decode_bytes_per_token / tg_token_s / 1e9 << ", \"repetitions\": " << reps
-            << ", \"pp_gpu_profile\": " << pp_profile << ", \"tg_gpu_profile\": " << tg_profile
+            << ", \"pp_gpu_profile\": " << pp_profile.by_shader << ", \"tg_gpu_profile\": " << tg_profile.by_shader
+            << ", \"pp_dispatches\": " << pp_profile.dispatches << ", \"tg_dispatches\": " << tg_profile.dispatches
             << ", \"pipelines\": " << pipelines_json(*model.device()) << "}\n";
   return 0;
 }
