@@ -6,6 +6,9 @@
 // the row statistics itself). Only the first token's workgroups touch the state, each its own
 // channels: they read the old shift and write the new one (LN of the sequence's last token), so
 // no other workgroup races them.
+// With half_out the mixes go out in fp16 as the tensor-core products read their inputs
+// (matmul_coopmat.comp's X16: rows of ceil(C / 8) * 8 halves, zeros past C), two channels per
+// invocation and store, so that those products need no conversion step of their own.
 #extension GL_GOOGLE_include_directive : require
 layout(local_size_x_id = 0) in;
 
@@ -17,6 +20,7 @@ layout(binding = 2) buffer State { float state[]; };            // [slots, strid
 layout(binding = 3) readonly buffer TokenSeq { uint token_seq[]; };  // [T] sequence of each token
 layout(binding = 4) readonly buffer Seqs { Sequence seqs[]; };  // [S]
 layout(binding = 5) writeonly buffer Out { float mixes[]; };    // [n_mix, T, C]
+layout(binding = 5) writeonly buffer OutHalf { uint mixes_half[]; };  // [n_mix, T, ceil(C / 8) * 4] fp16 pairs
 
 #include "layouts.h"
 layout(push_constant, std430) uniform Push { ShiftMixPush p; };
@@ -43,6 +47,20 @@ float normed(uint t, uint c, vec2 st) {
   return (x[t * p.C + c] - st.x) * st.y * vec[p.ln_weight_row * p.C + c] + vec[p.ln_bias_row * p.C + c];
 }
 
+// Token t's LN value u at channel c, and d = prev - u (at a sequence's first token, prev comes
+// from the state, which takes the new shift).
+vec2 u_and_d(uint t, uint c, bool first, uint last, uint shift, vec2 cur, vec2 other) {
+  const float u = normed(t, c, cur);
+  float prev;
+  if (first) {
+    prev = state[shift + c];
+    state[shift + c] = normed(last, c, other);
+  } else {
+    prev = normed(t - 1u, c, other);
+  }
+  return vec2(u, prev - u);
+}
+
 void main() {
   const uint t = gl_WorkGroupID.x;
   const Sequence seq = seqs[token_seq[t]];
@@ -54,17 +72,23 @@ void main() {
   const vec2 cur = stats.xy, other = stats.zw;
   const uint shift = seq.slot * p.state_stride + p.state_offset;
   const uint stride = gl_NumWorkGroups.y * gl_WorkGroupSize.x;
-  for (uint c = gl_WorkGroupID.y * gl_WorkGroupSize.x + gl_LocalInvocationID.x; c < p.C; c += stride) {
-    const float u = normed(t, c, cur);
-    float prev;
-    if (first) {
-      prev = state[shift + c];
-      state[shift + c] = normed(last, c, other);
-    } else {
-      prev = normed(t - 1u, c, other);
+  const uint begin = gl_WorkGroupID.y * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+  if (p.half_out == 0u) {
+    for (uint c = begin; c < p.C; c += stride) {
+      const vec2 ud = u_and_d(t, c, first, last, shift, cur, other);
+      for (uint k = 0u; k < p.n_mix; ++k) mixes[(k * p.T + t) * p.C + c] = ud.x + ud.y * vec[(p.mu_row + k) * p.C + c];
     }
-    const float d = prev - u;
-    for (uint k = 0u; k < p.n_mix; ++k)
-      mixes[(k * p.T + t) * p.C + c] = u + d * vec[(p.mu_row + k) * p.C + c];
+    return;
+  }
+  const uint pairs = (p.C + 7u) / 8u * 4u;  // per row
+  for (uint i = begin; i < pairs; i += stride) {
+    const uint c = 2u * i;
+    const vec2 ud0 = c < p.C ? u_and_d(t, c, first, last, shift, cur, other) : vec2(0.0);
+    const vec2 ud1 = c + 1u < p.C ? u_and_d(t, c + 1u, first, last, shift, cur, other) : vec2(0.0);
+    for (uint k = 0u; k < p.n_mix; ++k) {
+      const uint mu = (p.mu_row + k) * p.C + c;
+      const vec2 m = vec2(ud0.x + ud0.y * (c < p.C ? vec[mu] : 0.0), ud1.x + ud1.y * (c + 1u < p.C ? vec[mu + 1u] : 0.0));
+      mixes_half[(k * p.T + t) * pairs + i] = packHalf2x16(m);
+    }
   }
 }

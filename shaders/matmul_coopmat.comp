@@ -43,8 +43,10 @@ layout(binding = 2) buffer Y { float y[]; };  // or the partial sums (SK > 1)
 #include "quant.glsl"
 #include "matmul_params.glsl"
 
-// Tiles live in shared memory as f16vec4 (8-byte stores; cooperative loads count in f16vec4):
-// STRIDE per row, 16 bytes more than BKS halves, so that 8 consecutive rows start on distinct banks.
+// Tiles live in shared memory as rows of 4-half units (uvec2: 8-byte stores; cooperative loads
+// count in them): STRIDE per row, 16 bytes more than BKS halves, so that 8 consecutive rows start
+// on distinct banks. After the k loop the same memory stages the accumulators (epilogue): one
+// array for both keeps a workgroup's shared memory to the larger of the two.
 const uint BKS = BK * KS;  // k per step
 const uint STRIDE = BKS / 4u + 2u;
 const uint CR = WR / 16u, CT = WT / 16u;
@@ -52,10 +54,10 @@ const uint TILES = (BR / WR) * (BT / WT);  // subgroups per k-group
 const uint SUBGROUPS = TILES * KS;
 const uint CHUNKS_PER_ROW = BKS / 8u;  // chunks of 8 consecutive k: one dequant8 of W, one uvec4 of X16
 const uint W_CHUNKS = BR * CHUNKS_PER_ROW, X_CHUNKS = BT * CHUNKS_PER_ROW;
+const uint X_TILE = BR * STRIDE;  // where the X16 tile starts (the W tile at 0)
+const uint TILE_UNITS = (BR + BT) * STRIDE, STAGED_UNITS = SUBGROUPS * 128u;  // 256 floats per subgroup
 
-shared f16vec4 w_tile[BR * STRIDE];
-shared f16vec4 x_tile[BT * STRIDE];
-shared float staged[SUBGROUPS * 256u];
+shared uvec2 smem[TILE_UNITS > STAGED_UNITS ? TILE_UNITS : STAGED_UNITS];
 
 // The W and X16 chunks of one step this invocation loads: chunk c = gl_LocalInvocationID.x + i * size.
 // fetch_step issues the loads of the next step into registers before the current step's products;
@@ -78,49 +80,68 @@ uint tile_at(uint c) { return (c / CHUNKS_PER_ROW) * STRIDE + (c % CHUNKS_PER_RO
 bool w_whole(MatmulPushGroup g, uint c, uint row, uint k) { return c < W_CHUNKS && row < g.m && k + 8u <= g.k; }
 bool x_inside(MatmulPushGroup g, uint c, uint t, uint k) { return c < X_CHUNKS && t < p.T && k < g.k; }
 
+// How fetch_step issues a step's loads. Steps wider than 32 of k: every chunk without a
+// condition, at a place clamped inside the matrices (store_step then drops what lies outside).
+// 32-wide steps: each chunk under its bounds check. Measured on the H100 (docs/benchmarks.md,
+// 2026-12-07, the 2.9B and 0.1B products, GPU us, guarded -> clamped): the 64x64 tile with two
+// k-groups (128 of k a step) 74 -> 63 (r/k/v, 64 tokens), 24.3 -> 20.7 (0.1B r/k/v); 128x128
+// with BK 64 530 -> 284 (r/k/v, 512 tokens); but 128x128 with BK 32 147 -> 168 (the same).
+const bool CLAMP_LOADS = BKS > 32u;
+
 void fetch_step(MatmulPushGroup g, uint row0, uint t0, uint k0) {
   const uint row_bytes = (g.k / QK) * QBYTES, x_quads = (g.k + 7u) / 8u;
+  // The last whole chunk's first k (rows narrower than a chunk, k < 8, are read in store_step alone).
+  const uint k_last = g.k >= 8u ? (g.k - 8u) / 8u * 8u : 0u;
   [[unroll]] for (uint i = 0u; i < W_PER; ++i) {
     const uint c = gl_LocalInvocationID.x + i * gl_WorkGroupSize.x, row = chunk_row(c, row0), k = chunk_k(c, k0);
-    if (w_whole(g, c, row, k)) w_raw[i] = fetch8(g.w_offset + row * row_bytes, k);
+    if (CLAMP_LOADS) {
+      if (g.k >= 8u) w_raw[i] = fetch8(g.w_offset + min(row, g.m - 1u) * row_bytes, min(k, k_last));
+    } else if (w_whole(g, c, row, k)) {
+      w_raw[i] = fetch8(g.w_offset + row * row_bytes, k);
+    }
   }
   [[unroll]] for (uint i = 0u; i < X_PER; ++i) {
     const uint c = gl_LocalInvocationID.x + i * gl_WorkGroupSize.x, t = chunk_row(c, t0), k = chunk_k(c, k0);
-    x_raw[i] = x_inside(g, c, t, k) ? x16[g.x_offset + t * x_quads + k / 8u] : uvec4(0u);
+    if (CLAMP_LOADS) {
+      x_raw[i] = x16[g.x_offset + min(t, p.T - 1u) * x_quads + min(k / 8u, x_quads - 1u)];
+    } else {
+      x_raw[i] = x_inside(g, c, t, k) ? x16[g.x_offset + t * x_quads + k / 8u] : uvec4(0u);
+    }
   }
 }
 
-f16vec4 halves(uint lo, uint hi) { return f16vec4(unpackFloat2x16(lo), unpackFloat2x16(hi)); }
-
-void store_step(MatmulPushGroup g, uint row0, uint k0) {
+void store_step(MatmulPushGroup g, uint row0, uint t0, uint k0) {
   const uint row_bytes = (g.k / QK) * QBYTES;
+  // Whole tiles inside the matrices (uniform): no per-chunk checks on the way to the barrier.
+  const bool w_all = row0 + BR <= g.m && k0 + BKS <= g.k, x_all = t0 + BT <= p.T && k0 + BKS <= g.k;
   [[unroll]] for (uint i = 0u; i < W_PER; ++i) {
     const uint c = gl_LocalInvocationID.x + i * gl_WorkGroupSize.x, row = chunk_row(c, row0), k = chunk_k(c, k0);
     if (c < W_CHUNKS) {
       float w8[8];
 #if defined(TYPE_F16)
       // fp16 weights go to the tile as loaded (no round trip through fp32).
-      if (w_whole(g, c, row, k)) {
-        w_tile[tile_at(c)] = halves(w_raw[i].q.x, w_raw[i].q.y);
-        w_tile[tile_at(c) + 1u] = halves(w_raw[i].q.z, w_raw[i].q.w);
+      if (w_all || w_whole(g, c, row, k)) {
+        smem[tile_at(c)] = w_raw[i].q.xy;
+        smem[tile_at(c) + 1u] = w_raw[i].q.zw;
         continue;
       }
 #endif
-      if (w_whole(g, c, row, k)) {
+      if (w_all || w_whole(g, c, row, k)) {
         decode8(w_raw[i], w8);
       } else {
         const uint base = g.w_offset + row * row_bytes;
         for (uint e = 0u; e < 8u; ++e) w8[e] = row < g.m && k + e < g.k ? dequant(base + ((k + e) / QK) * QBYTES, (k + e) % QK) : 0.0;
       }
-      w_tile[tile_at(c)] = f16vec4(w8[0], w8[1], w8[2], w8[3]);
-      w_tile[tile_at(c) + 1u] = f16vec4(w8[4], w8[5], w8[6], w8[7]);
+      smem[tile_at(c)] = uvec2(packHalf2x16(vec2(w8[0], w8[1])), packHalf2x16(vec2(w8[2], w8[3])));
+      smem[tile_at(c) + 1u] = uvec2(packHalf2x16(vec2(w8[4], w8[5])), packHalf2x16(vec2(w8[6], w8[7])));
     }
   }
   [[unroll]] for (uint i = 0u; i < X_PER; ++i) {
     const uint c = gl_LocalInvocationID.x + i * gl_WorkGroupSize.x;
     if (c < X_CHUNKS) {
-      x_tile[tile_at(c)] = halves(x_raw[i].x, x_raw[i].y);
-      x_tile[tile_at(c) + 1u] = halves(x_raw[i].z, x_raw[i].w);
+      const uvec4 q = !CLAMP_LOADS || x_all || x_inside(g, c, chunk_row(c, t0), chunk_k(c, k0)) ? x_raw[i] : uvec4(0u);
+      smem[X_TILE + tile_at(c)] = q.xy;
+      smem[X_TILE + tile_at(c) + 1u] = q.zw;
     }
   }
 }
@@ -130,14 +151,17 @@ void store_step(MatmulPushGroup g, uint row0, uint k0) {
 void write_acc(coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> m, MatmulPushGroup g, uint ct, uint cr, uint row0,
                uint t0, uint partials) {
   const float y_scale = exp2(float(x_shift(g.act_in)));
-  coopMatStore(m, staged, gl_SubgroupID * 256u, 16u, gl_CooperativeMatrixLayoutRowMajor);
+  coopMatStore(m, smem, gl_SubgroupID * 128u, 8u, gl_CooperativeMatrixLayoutRowMajor);
   barrier();
   for (uint e = gl_LocalInvocationID.x; e < TILES * 256u; e += gl_WorkGroupSize.x) {
     const uint tile = e / 256u, at = e % 256u;
     const uint t = t0 + tile / (BR / WR) * WT + ct * 16u + at / 16u, row = row0 + tile % (BR / WR) * WR + cr * 16u + at % 16u;
     if (t < p.T && row < g.m) {
       float sum = 0.0;
-      for (uint j = 0u; j < KS; ++j) sum += staged[(j * TILES + tile) * 256u + at];
+      for (uint j = 0u; j < KS; ++j) {
+        const uint f = (j * TILES + tile) * 256u + at;
+        sum += uintBitsToFloat(smem[f / 2u][f % 2u]);
+      }
       if (SK > 1u) {
         y[partials + t * g.m + row] = sum;
       } else {
@@ -176,7 +200,7 @@ void main() {
   // 2.9B prompt (H100, 2026-12-07, docs/benchmarks.md).
   if (k_begin < k_end) {
     fetch_step(g, row0, t0, k_begin);
-    store_step(g, row0, k_begin);
+    store_step(g, row0, t0, k_begin);
   }
   barrier();
   for (uint k0 = k_begin; k0 < k_end; k0 += BKS) {
@@ -187,16 +211,16 @@ void main() {
       const uint kk = (kg * BK + j * 16u) / 4u;
       coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA> a[MAX_CT];
       [[unroll]] for (uint ct = 0u; ct < CT; ++ct)
-        coopMatLoad(a[ct], x_tile, (sg_tok * WT + ct * 16u) * STRIDE + kk, STRIDE, gl_CooperativeMatrixLayoutRowMajor);
+        coopMatLoad(a[ct], smem, X_TILE + (sg_tok * WT + ct * 16u) * STRIDE + kk, STRIDE, gl_CooperativeMatrixLayoutRowMajor);
       [[unroll]] for (uint cr = 0u; cr < CR; ++cr) {
         // W^T as a k x rows operand: the rows of the W tile read column-major.
         coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseB> b;
-        coopMatLoad(b, w_tile, (sg_row * WR + cr * 16u) * STRIDE + kk, STRIDE, gl_CooperativeMatrixLayoutColumnMajor);
+        coopMatLoad(b, smem, (sg_row * WR + cr * 16u) * STRIDE + kk, STRIDE, gl_CooperativeMatrixLayoutColumnMajor);
         [[unroll]] for (uint ct = 0u; ct < CT; ++ct) acc[ct * CR + cr] = coopMatMulAdd(a[ct], b, acc[ct * CR + cr]);
       }
     }
     barrier();
-    if (more) store_step(g, row0, k0 + BKS);
+    if (more) store_step(g, row0, t0, k0 + BKS);
     barrier();
   }
 

@@ -102,7 +102,13 @@ void Forward::record_layer(vk::Recorder& rec, uint32_t l, const ops::BatchView& 
   const auto row = [&](LayerRow r) { return w_.layer_row(l, r); };
   const uint32_t stride = uint32_t(c_.state_floats());
   const vk::BufferRange x{x_};
-  auto mix = [&](uint32_t k) { return part(mixes_, k, T, C); };
+  // Where the products of the mixes run on the tensor cores, ln_shift_mix writes the mixes in the
+  // fp16 they read (rows of ceil(C / 8) uvec4), and no conversion step runs before them.
+  const bool half = ops::matmul_takes_half_inputs(rec.device().info(), T, precision_);
+  const uint64_t half_row = (C + 7) / 8 * 16;
+  auto mix = [&](uint32_t k) {
+    return half ? vk::BufferRange{mixes_, k * T * half_row, T * half_row} : part(mixes_, k, T, C);
+  };
   auto up = [&](uint32_t k) { return part(lora_up_, k, T, C); };
   auto rkv = [&](uint32_t k) { return part(rkv_, k, T, C); };
   // The LoRA bottlenecks, one [T, D] block each.
@@ -112,17 +118,20 @@ void Forward::record_layer(vk::Recorder& rec, uint32_t l, const ops::BatchView& 
 
   // T1-T2: u = LN(x; ln1), token shift, the six lerps (r, k, v, w, a, g)
   ops::ln_shift_mix(rec, x, w_.vectors, {row(LN1_W), row(LN1_B), row(MU_R), 6}, {state, uint32_t(c_.att_shift_offset(l)), stride}, batch,
-                    c_.eps, {mixes_});
+                    c_.eps, {mixes_}, half);
   // T3: r, k, v
-  const ops::MatmulGroup rkv_groups[] = {{&lw.receptance, mix(0), rkv(0)}, {&lw.key, mix(1), rkv(1)}, {&lw.value, mix(2), rkv(2)}};
+  const auto of_mix = [&](const ops::Matrix& w, uint32_t k, const vk::BufferRange& y) {
+    return ops::MatmulGroup{.w = &w, .x = mix(k), .y = y, .x_half = half};
+  };
+  const ops::MatmulGroup rkv_groups[] = {of_mix(lw.receptance, 0, rkv(0)), of_mix(lw.key, 1, rkv(1)), of_mix(lw.value, 2, rkv(2))};
   ops::matmul(rec, rkv_groups, T, options());
   // T4-T6, T9: the LoRA bottlenecks (w: tanh between, g: sigmoid between; layer 0 has no value LoRA)
-  const vk::BufferRange lora_in[LORA_COUNT] = {mix(3), mix(4), mix(2), mix(5)};
+  const uint32_t lora_in[LORA_COUNT] = {3, 4, 2, 5};  // the mixes w, a, v, g
   const ops::ActIn between[LORA_COUNT] = {ops::ActIn::Tanh, ops::ActIn::None, ops::ActIn::None, ops::ActIn::Sigmoid};
   std::vector<ops::MatmulGroup> downs, ups;
   for (uint32_t i = 0; i < LORA_COUNT; ++i) {
     if (i == LORA_V && l == 0) continue;
-    downs.push_back({&lw.lora_down[i], lora_in[i], down[i]});
+    downs.push_back(of_mix(lw.lora_down[i], lora_in[i], down[i]));
     ups.push_back({&lw.lora_up[i], down[i], up(i), between[i]});
   }
   ops::matmul(rec, downs, T, options());
@@ -136,8 +145,8 @@ void Forward::record_layer(vk::Recorder& rec, uint32_t l, const ops::BatchView& 
   ops::matmul(rec, {&out, 1}, T, options(ops::ActOut::None, true));
   // C1-C2: x += Wv relu(Wk lerp(LN(x; ln2)))^2
   ops::ln_shift_mix(rec, x, w_.vectors, {row(LN2_W), row(LN2_B), row(FFN_MU_K), 1}, {state, uint32_t(c_.ffn_shift_offset(l)), stride}, batch,
-                    c_.eps, mix(0));
-  const ops::MatmulGroup key{&lw.ffn_key, mix(0), {ffn_}};
+                    c_.eps, mix(0), half);
+  const ops::MatmulGroup key = of_mix(lw.ffn_key, 0, {ffn_});
   ops::matmul(rec, {&key, 1}, T, options(ops::ActOut::ReluSquare));
   // relu^2 outputs can pass fp16's 65504 (at |k| > 256): fp16 kernels take them scaled by 2^-8.
   const ops::MatmulGroup value{&lw.ffn_value, {ffn_}, x, ops::ActIn::None, 8};

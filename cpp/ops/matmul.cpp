@@ -51,8 +51,8 @@ constexpr KernelRule k_kernel_rules[] = {
 // at 64 tokens 64x64x32x32x64x2 38 / 38 / 39 / 27 TFLOP/s; at 164 128x128x64x64x32 47 / 48 / 46 /
 // 42, at 512 100 / 82 / 81 / 59. Tried since at 164 / 512 / 4096 tokens, all slower: 8 subgroups
 // (128x128x32x64, 128x128x64x32, 128x128x64x64x32x2, 256x128x64x64; 128x256x64x64 nearly as
-// fast), BK 48 and 64 (2-3x slower). The 128x128 tile holds 218 registers per invocation there:
-// two workgroups per SM.
+// fast), BK 48 and 64 (2-3x slower; with the shader's clamped loads still 1.4-2x slower on the
+// H100, 2026-12-07). The 128x128 tile holds 219 registers per invocation there: two workgroups per SM.
 // Between calls the same kernel varied up to 2x (other machines); compare within one call.
 struct CoopmatTileRule {
   uint32_t max_tokens;
@@ -213,8 +213,9 @@ Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType typ
     case MatmulKernel::Coopmat: {
       const CoopmatTile& t = choice.tile;
       const uint32_t group = (t.br / t.wr) * (t.bt / t.wt) * t.ks * info.subgroup_size, bks = t.bk * t.ks;
-      // matmul_coopmat.comp's shared memory: fp16 tiles of BK * KS + 8 halves per row, 1 KiB per subgroup.
-      const uint32_t shared = (t.br + t.bt) * (bks + 8) * 2 + group / info.subgroup_size * 1024;
+      // matmul_coopmat.comp's shared memory: fp16 tiles of BK * KS + 8 halves per row, or where
+      // more, the epilogue's staging in the same memory, 1 KiB per subgroup.
+      const uint32_t shared = std::max((t.br + t.bt) * (bks + 8) * 2, group / info.subgroup_size * 1024);
       // Register arrays of the shader (MAX_* there): chunks of 8 weights and of 8 inputs per
       // invocation and step, 16x16 accumulators per subgroup.
       const bool fits = t.br * bks / 8 <= 8 * group && t.bt * bks / 8 <= 8 * group && t.wt <= 64 && t.wr <= 64;
@@ -238,6 +239,7 @@ void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, cons
   const char* forced = std::getenv("RWKV_GPU_MATMUL");
   MatmulChoice choice = choose_matmul(info, T, opt.precision, forced ? forced : "", shapes);
   const bool coopmat = choice.kernel == MatmulKernel::Coopmat;
+  if (first.x_half && !coopmat) throw InvalidArgument("[matmul] fp16 X needs the tensor-core kernel (matmul_takes_half_inputs)");
   const CoopmatPlan plan = coopmat ? coopmat_plan(choice.tile, T, shapes, info.compute_units) : CoopmatPlan{1, 0, 0};
   choice.tile.sk = plan.sk;
   const Launch l = launch(rec.device(), choice, plan.w16_bytes ? gguf::GgmlType::F16 : first.w->type, T, max_k);
@@ -280,15 +282,23 @@ void dispatch(vk::Recorder& rec, std::span<const Piece> pieces, uint32_t T, cons
   vk::BufferRange scratch = opt.scratch;
   if (!scratch.buffer || scratch.bytes() < plan.bytes() || scratch.offset % 256)
     scratch = {std::make_shared<vk::Buffer>(rec.device().shared_from_this(), plan.bytes(), vk::MemoryKind::Device)};
-  std::vector<MatmulGroup> groups;
-  std::vector<uint32_t> offsets;
-  for (size_t i = 0, at = 0; i < pieces.size(); at += uint64_t(T) * half_quads(shapes[i].cols), ++i) {
-    groups.push_back(*pieces[i].g);
-    offsets.push_back(uint32_t(scratch.offset / 16 + at));
-    push.groups[i].x_offset = offsets.back();
+  vk::BufferRange x16{first.x.buffer};  // X in fp16 as its producer wrote it, or converted here
+  if (first.x_half) {
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      if (pieces[i].g->x.offset % 16) throw InvalidArgument("[matmul] fp16 X must start on a 16-byte boundary");
+      push.groups[i].x_offset = uint32_t(pieces[i].g->x.offset / 16);
+    }
+  } else {
+    std::vector<MatmulGroup> groups;
+    std::vector<uint32_t> offsets;
+    for (size_t i = 0, at = 0; i < pieces.size(); at += uint64_t(T) * half_quads(shapes[i].cols), ++i) {
+      groups.push_back(*pieces[i].g);
+      offsets.push_back(uint32_t(scratch.offset / 16 + at));
+      push.groups[i].x_offset = offsets.back();
+    }
+    matmul_half_inputs(rec, groups, T, {scratch.buffer}, offsets);
+    x16 = {scratch.buffer, 0, scratch.offset + plan.x16_bytes};
   }
-  matmul_half_inputs(rec, groups, T, {scratch.buffer}, offsets);
-  const vk::BufferRange x16{scratch.buffer, 0, scratch.offset + plan.x16_bytes};
   if (plan.w16_bytes) {
     // The weights in fp16, each piece's rows after the last's; the product reads them as F16.
     std::vector<MatrixRows> parts;
@@ -336,6 +346,11 @@ uint32_t matmul_k_splits(const vk::DeviceInfo& device, uint32_t n_tokens, Precis
   const char* forced = std::getenv("RWKV_GPU_MATMUL");
   const MatmulChoice choice = choose_matmul(device, n_tokens, precision, forced ? forced : "", groups);
   return choice.kernel == MatmulKernel::Coopmat ? coopmat_plan(choice.tile, n_tokens, groups, device.compute_units).sk : 1;
+}
+
+bool matmul_takes_half_inputs(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision) {
+  const char* forced = std::getenv("RWKV_GPU_MATMUL");
+  return choose_matmul(device, n_tokens, precision, forced ? forced : "").kernel == MatmulKernel::Coopmat;
 }
 
 void matmul_half_inputs(vk::Recorder& rec, std::span<const MatmulGroup> groups, uint32_t n_tokens, const vk::BufferRange& out,
@@ -443,7 +458,10 @@ void matmul(vk::Recorder& rec, std::span<const MatmulGroup> groups, uint32_t n_t
   std::vector<Piece> pieces;
   for (const auto& g : groups) {
     const Matrix& w = *g.w;
-    if (g.x.bytes() < uint64_t(n_tokens) * w.cols * 4 || g.y.bytes() < uint64_t(n_tokens) * w.rows * 4)
+    const uint64_t x_row_bytes = g.x_half ? half_quads(w.cols) * 16ull : w.cols * 4ull;
+    if (g.x_half && (g.act_in != ActIn::None || g.x_shift != 0))
+      throw InvalidArgument("[matmul] fp16 X comes with its activation and scale applied (act_in None, x_shift 0)");
+    if (g.x.bytes() < n_tokens * x_row_bytes || g.y.bytes() < uint64_t(n_tokens) * w.rows * 4)
       throw InvalidArgument("[matmul] x or y smaller than [" + std::to_string(n_tokens) + " tokens, " +
                             std::to_string(w.cols) + " -> " + std::to_string(w.rows) + "]");
     if (g.x.buffer->size() > range || g.y.buffer->size() > range)
@@ -466,7 +484,7 @@ void matmul(vk::Recorder& rec, std::span<const MatmulGroup> groups, uint32_t n_t
       const uint64_t b_lo = b.w->data.offset + pieces[end].row_begin * b.w->row_bytes();
       const uint64_t b_hi = b_lo + pieces[end].row_count * b.w->row_bytes();
       const bool same = b.w->data.buffer == a.w->data.buffer && b.w->type == a.w->type &&
-                        b.x.buffer == a.x.buffer && b.y.buffer == a.y.buffer;
+                        b.x.buffer == a.x.buffer && b.x_half == a.x_half && b.y.buffer == a.y.buffer;
       if (!same || std::max(hi, b_hi) - std::min(lo, b_lo) + info.min_storage_buffer_offset_alignment > range) break;
       lo = std::min(lo, b_lo);
       hi = std::max(hi, b_hi);

@@ -31,6 +31,10 @@ struct MatmulGroup {
   // fp16 kernels scale X by 2^-x_shift before converting it (and the sums back): for inputs that
   // can exceed fp16's 65504. The fp32 kernels need no such care and ignore it.
   int8_t x_shift = 0;
+  // X in fp16 already, as the tensor-core kernel reads it (rows of ceil(cols / 8) * 8 halves,
+  // zeros past cols; act_in None, x_shift 0), written by its producer (ln_shift_mix's half_out):
+  // for products where matmul_takes_half_inputs holds.
+  bool x_half = false;
 };
 
 // Exact: fp32 products everywhere. Fast: fp16 operands with fp32 sums on the tensor cores
@@ -62,6 +66,10 @@ uint64_t matmul_scratch_bytes(const vk::DeviceInfo& device, Precision precision,
 // The k splits of the tensor-core kernel for one dispatch of these groups (1 where another kernel
 // runs): the tile's own, or the rule's in matmul.cpp. Exposed for its test.
 uint32_t matmul_k_splits(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision, std::span<const ProductShape> groups);
+
+// Whether a product of n_tokens runs the tensor-core kernel, which takes fp16 X (the producer of X
+// may then write it so: MatmulGroup::x_half), as matmul() chooses it.
+bool matmul_takes_half_inputs(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision);
 
 // The first step of the tensor-core kernel (exposed for its test): the groups' X converted to fp16
 // with act_in and the 2^-x_shift scale applied (matmul_x16.comp), group g's rows of ceil(k / 8)

@@ -44,15 +44,16 @@ uint32_t shift_mix_channel_groups(const vk::DeviceInfo& device, uint32_t n_token
 }
 
 void ln_shift_mix(vk::Recorder& rec, const vk::BufferRange& x, const VectorTable& vectors, const ShiftMixRows& rows,
-                  const StateView& state, const BatchView& batch, float eps, const vk::BufferRange& mixes,
+                  const StateView& state, const BatchView& batch, float eps, const vk::BufferRange& mixes, bool half_out,
                   uint32_t channel_groups) {
   const uint32_t T = batch.n_tokens, C = vectors.C;
-  if (mixes.bytes() < uint64_t(rows.n_mix) * T * C * 4) throw InvalidArgument("[ln_shift_mix] output too small");
+  const uint64_t row_bytes = half_out ? (C + 7) / 8 * 16ull : C * 4ull;
+  if (mixes.bytes() < rows.n_mix * T * row_bytes) throw InvalidArgument("[ln_shift_mix] output too small");
   const auto& info = rec.device().info();
   const uint32_t groups = channel_groups ? channel_groups : shift_mix_channel_groups(info, T, C);
   if (groups > info.max_workgroup_count[1]) throw InvalidArgument("[ln_shift_mix] too many channel groups");
   const auto& pipeline = rec.device().pipeline({ShaderId::ln_shift_mix, 6, sizeof(ShiftMixPush), {row_workgroup(info)}});
-  const ShiftMixPush push{T, C, eps, rows.ln_weight, rows.ln_bias, rows.first_mu, rows.n_mix, state.offset, state.stride};
+  const ShiftMixPush push{T, C, eps, rows.ln_weight, rows.ln_bias, rows.first_mu, rows.n_mix, state.offset, state.stride, half_out ? 1u : 0u};
   rec.dispatch(pipeline,
                {vk::reads(x), vk::reads(vectors.buffer), vk::updates(state.buffer), vk::reads(batch.token_seq),
                 vk::reads(batch.seqs), vk::writes(mixes)},

@@ -16,10 +16,11 @@ struct ShiftMixRows {
 };
 
 // mixes[k, t] = u + (prev - u) * mu[k] with u = LN(x[t]); advances the shift vector in `state`.
-// channel_groups: workgroups per token, each taking a share of the channels (0: the rule's,
-// shift_mix_channel_groups).
+// half_out: the mixes in fp16 as the tensor-core products take their inputs (rows of
+// ceil(C / 8) * 8 halves, zeros past C; MatmulGroup::x_half). channel_groups: workgroups per
+// token, each taking a share of the channels (0: the rule's, shift_mix_channel_groups).
 void ln_shift_mix(vk::Recorder& rec, const vk::BufferRange& x, const VectorTable& vectors, const ShiftMixRows& rows,
-                  const StateView& state, const BatchView& batch, float eps, const vk::BufferRange& mixes,
+                  const StateView& state, const BatchView& batch, float eps, const vk::BufferRange& mixes, bool half_out = false,
                   uint32_t channel_groups = 0);
 
 // The rule: on GPUs, enough workgroups per token for the grid to reach the device's compute units

@@ -102,6 +102,7 @@ struct ShiftMixPush {
   uint n_mix;
   uint state_offset;  // floats from a slot's start to this shift vector
   uint state_stride;  // floats per slot
+  uint half_out;      // 1: the mixes in fp16, as the tensor-core products' X16 (ln_shift_mix.comp)
 };
 // wkv7.comp and wkv7_chunked.comp (which ignores the window).
 struct Wkv7Push {
@@ -137,7 +138,7 @@ struct HalfWeightsPush {
 #ifdef __cplusplus
 static_assert(sizeof(Sequence) == 16 && sizeof(SampleRow) == 48 && sizeof(PoolPiece) == 16 && sizeof(PoolSeq) == 8);
 static_assert(sizeof(PoolFinishPush) == 28 && sizeof(GetRowsPush) == 24 && sizeof(LayerNormPush) == 24 &&
-              sizeof(ShiftMixPush) == 36 && sizeof(Wkv7Push) == 64 && sizeof(MatmulPush) == 128);
+              sizeof(ShiftMixPush) == 40 && sizeof(Wkv7Push) == 64 && sizeof(MatmulPush) == 128);
 static_assert(offsetof(HalfInputsPush, groups) == 16 && sizeof(HalfInputsPush) == 80 &&
               offsetof(HalfWeightsPush, parts) == 16 && sizeof(HalfWeightsPush) == 80);
 }  // namespace rwkv::gpu

@@ -37,10 +37,11 @@ inline double activate(double v, ops::ActIn a) {
 }
 
 // Runs the product and checks every output. Returns the largest |got - want| / (sum_k |x_k w_k| + 1)
-// seen before the epilogue's relu^2 (the error of the product itself, for the record).
+// seen before the epilogue's relu^2 (the error of the product itself, for the record). x_half:
+// X goes in as fp16 rows of ceil(cols / 8) * 8 halves, rounded here (MatmulGroup::x_half).
 inline double check_matmul(const vk::DevicePtr& dev, const MatmulCase& c, ops::ActIn act_in, ops::ActOut act_out,
                            bool accumulate, Tolerance tol_of, ops::Precision precision = ops::Precision::Exact,
-                           float x_scale = 1.0f, int8_t x_shift = 0) {
+                           float x_scale = 1.0f, int8_t x_shift = 0, bool x_half = false) {
   using Mat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   std::mt19937 rng(c.rows * 131 + c.cols * 7 + c.tokens);
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -55,13 +56,22 @@ inline double check_matmul(const vk::DevicePtr& dev, const MatmulCase& c, ops::A
   std::vector<float> x(2 * xs), y0(2 * ys);
   for (auto& v : x) v = normal(rng) * x_scale;
   for (auto& v : y0) v = normal(rng);
-  auto xbuf = std::make_shared<vk::Buffer>(dev, x.size() * 4, vk::MemoryKind::Upload);
+  // A group's X: fp32 [T, cols], or fp16 rows padded with zeros to whole uvec4s.
+  const uint64_t x_row = x_half ? (c.cols + 7) / 8 * 8 : c.cols, x_bytes = c.tokens * x_row * (x_half ? 2 : 4);
+  auto xbuf = std::make_shared<vk::Buffer>(dev, 2 * x_bytes, vk::MemoryKind::Upload);
+  if (x_half) {
+    std::vector<Eigen::half> h(2 * c.tokens * x_row, Eigen::half(0.0f));
+    for (uint64_t r = 0; r < 2ull * c.tokens; ++r)
+      for (uint32_t i = 0; i < c.cols; ++i) h[r * x_row + i] = Eigen::half(x[r * c.cols + i]);
+    std::memcpy(xbuf->mapped(), h.data(), h.size() * 2);
+  } else {
+    std::memcpy(xbuf->mapped(), x.data(), x.size() * 4);
+  }
   auto ybuf = std::make_shared<vk::Buffer>(dev, y0.size() * 4, vk::MemoryKind::Readback);
-  std::memcpy(xbuf->mapped(), x.data(), x.size() * 4);
   std::memcpy(ybuf->mapped(), y0.data(), y0.size() * 4);
 
-  const ops::MatmulGroup groups[] = {{&w0, {xbuf, 0, xs * 4}, {ybuf, 0, ys * 4}, act_in, x_shift},
-                                     {&w1, {xbuf, xs * 4, xs * 4}, {ybuf, ys * 4, ys * 4}, act_in, x_shift}};
+  ops::MatmulGroup groups[] = {{&w0, {xbuf, 0, x_bytes}, {ybuf, 0, ys * 4}, act_in, x_shift, x_half},
+                               {&w1, {xbuf, x_bytes, x_bytes}, {ybuf, ys * 4, ys * 4}, act_in, x_shift, x_half}};
   vk::Recorder rec(dev);
   ops::matmul(rec, groups, c.tokens, {act_out, accumulate, precision});
   rec.submit().wait();

@@ -129,6 +129,33 @@ TEST(MatmulChoice, ForcedByEnvironmentValue) {
   EXPECT_THROW(ops::choose_matmul(cores, 100, ops::Precision::Fast, "coopmat:64x32"), InvalidArgument);
 }
 
+// Producers write fp16 X exactly where the tensor-core kernel runs the product.
+TEST(MatmulChoice, HalfInputsWhereTheTensorCoresRun) {
+  const auto plain = fake_device(false), cores = fake_device(true);
+  for (uint32_t n : {1u, 7u, 8u, 64u, 512u}) {
+    EXPECT_EQ(ops::matmul_takes_half_inputs(cores, n, ops::Precision::Fast), n >= 8) << n;
+    EXPECT_FALSE(ops::matmul_takes_half_inputs(cores, n, ops::Precision::Exact)) << n;
+    EXPECT_FALSE(ops::matmul_takes_half_inputs(plain, n, ops::Precision::Fast)) << n;
+  }
+}
+
+// fp16 X where another kernel runs, or with an activation left to apply: InvalidArgument before
+// anything is recorded.
+TEST(MatmulHalfInputs, RefusedWhereTheyCannotBeRead) {
+  const auto dev = vk::Device::open();
+  auto w = std::make_shared<vk::Buffer>(dev, 16 * 16 * 4, vk::MemoryKind::Device);
+  auto x = std::make_shared<vk::Buffer>(dev, 8 * 16 * 4, vk::MemoryKind::Device);
+  auto y = std::make_shared<vk::Buffer>(dev, 8 * 16 * 4, vk::MemoryKind::Device);
+  const ops::Matrix m0{{w, 0, 1024}, gguf::GgmlType::F32, 16, 16};
+  const ops::MatmulGroup half0{.w = &m0, .x = {x, 0, 512}, .y = {y, 0, 512}, .x_half = true};
+  ops::MatmulGroup tanh0 = half0;
+  tanh0.act_in = ops::ActIn::Tanh;
+  vk::Recorder rec(dev);
+  for (uint32_t n : {1u, 7u, 8u})  // exact: the fp32 kernels at any token count
+    EXPECT_THROW(ops::matmul(rec, {&half0, 1}, n, {}), InvalidArgument) << n;
+  EXPECT_THROW(ops::matmul(rec, {&tanh0, 1}, 8, {.precision = ops::Precision::Fast}), InvalidArgument);
+}
+
 TEST(MatmulChoice, PrecisionNames) {
   EXPECT_EQ(ops::parse_precision("fast"), ops::Precision::Fast);
   EXPECT_EQ(ops::parse_precision("exact"), ops::Precision::Exact);

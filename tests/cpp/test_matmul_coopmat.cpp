@@ -31,10 +31,10 @@ struct CoopmatCase {
 };
 
 void check(const CoopmatCase& cc, ops::ActIn act_in, ops::ActOut act_out, bool accumulate, float x_scale = 1.0f,
-           int8_t x_shift = 0) {
+           int8_t x_shift = 0, bool x_half = false) {
   ::setenv("RWKV_GPU_MATMUL", cc.tile, 1);
   const double worst = test::check_matmul(device(), cc.c, act_in, act_out, accumulate, k_fp16, ops::Precision::Fast,
-                                          x_scale, x_shift);
+                                          x_scale, x_shift, x_half);
   ::unsetenv("RWKV_GPU_MATMUL");
   std::printf("[coopmat max error] %s %s: %.3g\n", test::case_name(cc.c).c_str(), cc.tile, worst);
 }
@@ -48,6 +48,8 @@ TEST_P(CoopmatCases, TanhInReluSquareOut) { check(GetParam(), ops::ActIn::Tanh, 
 TEST_P(CoopmatCases, SigmoidInAccumulate) { check(GetParam(), ops::ActIn::Sigmoid, ops::ActOut::None, true); }
 // Inputs far beyond fp16's range (relu^2 of large keys), taken at 2^-8.
 TEST_P(CoopmatCases, LargeInputsShifted) { check(GetParam(), ops::ActIn::None, ops::ActOut::None, true, 3e4f, 8); }
+// X handed over in fp16 by its producer (ln_shift_mix's half_out): no conversion step.
+TEST_P(CoopmatCases, HalfInputsGiven) { check(GetParam(), ops::ActIn::None, ops::ActOut::ReluSquare, false, 1.0f, 0, true); }
 
 using gguf::GgmlType;
 INSTANTIATE_TEST_SUITE_P(
@@ -83,7 +85,12 @@ INSTANTIATE_TEST_SUITE_P(
                       CoopmatCase{{GgmlType::Q6_K, 129, 512, 140}, "coopmat:128x128x64x32x64"},
                       CoopmatCase{{GgmlType::BF16, 33, 1028, 20}, "coopmat:64x16x16x16x32x2"},
                       CoopmatCase{{GgmlType::Q8_0, 33, 160, 200}, "coopmat:128x64x32x32x32x2"},
-                      CoopmatCase{{GgmlType::F32, 65, 72, 17}, "coopmat:64x32x32x16x16x4"}),
+                      CoopmatCase{{GgmlType::F32, 65, 72, 17}, "coopmat:64x32x32x16x16x4"},
+                      // A 48-wide k step (k ending inside a step), and an epilogue staging block
+                      // larger than the tiles whose shared memory it reuses.
+                      CoopmatCase{{GgmlType::F16, 260, 2600, 300}, "coopmat:128x128x64x64x48"},
+                      CoopmatCase{{GgmlType::Q8_0, 130, 1056, 70}, "coopmat:128x128x64x64x48x1x2"},
+                      CoopmatCase{{GgmlType::F32, 65, 40, 33}, "coopmat:64x16x16x16x16"}),
     [](const auto& info) {
       std::string tile = info.param.tile;
       for (auto& ch : tile)

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <random>
 
+#include "common/fp16.hpp"
 #include "ops/norms.hpp"
 #include "vk/device.hpp"
 
@@ -33,10 +34,17 @@ std::vector<double> layer_norm_ref(const float* x, uint32_t C, const float* w, c
   return out;
 }
 
-void expect_close(const float* got, const std::vector<double>& want, const char* what) {
+void expect_close(const float* got, const std::vector<double>& want, const char* what, double tol = 1e-5) {
   double worst = 0;
   for (size_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::abs(got[i] - want[i]) / (1.0 + std::abs(want[i])));
-  EXPECT_LE(worst, 1e-5) << what;
+  EXPECT_LE(worst, tol) << what;
+}
+
+// fp16 values (IEEE binary16) as floats.
+std::vector<float> from_halves(const uint16_t* h, size_t n) {
+  std::vector<float> out(n);
+  for (size_t i = 0; i < n; ++i) out[i] = f16_to_f32(h[i]);
+  return out;
 }
 
 TEST(Norms, LayerNormOfAllRowsAndOfARowSubset) {
@@ -83,16 +91,27 @@ TEST(Norms, LnShiftMixOverRaggedSequencesAndSlots) {
     for (auto& e : *v) e = normal(rng);
   const auto state_before = state;
   // Channel groups: the rule's, one per token, and 2, 3 and 7 per token (channels strided over
-  // the groups, one group per channel and groups with none at lavapipe's 32 invocations).
+  // the groups, one group per channel and groups with none at lavapipe's 32 invocations). The
+  // mixes in fp32, and in fp16 as the tensor-core products read them: rows of 80 halves (C = 77
+  // padded with zeros to whole uvec4s), each value rounded once (2^-11 relative).
+  const uint32_t C8 = (C + 7) / 8 * 8;
+  for (bool half : {false, true})
   for (uint32_t groups : {0u, 1u, 2u, 3u, 7u}) {
-    SCOPED_TRACE("channel groups " + std::to_string(groups));
+    SCOPED_TRACE("channel groups " + std::to_string(groups) + (half ? ", fp16" : ""));
     auto xb = buffer_of(dev, x), vb = buffer_of(dev, vec), sb = buffer_of(dev, state_before);
     auto ts = buffer_of(dev, token_seq), sq = buffer_of(dev, seqs);
     auto mixes = buffer_of(dev, std::vector<float>(n_mix * T * C, NAN));
     vk::Recorder rec(dev);
     ops::ln_shift_mix(rec, {xb}, {{vb}, C}, {0, 1, 2, n_mix}, {{sb}, offset, stride}, {{ts}, {ts}, {sq}, T, 3}, 1e-5f,
-                      {mixes}, groups);
+                      {mixes}, half, groups);
     rec.submit().wait();
+    const auto* halves = reinterpret_cast<const uint16_t*>(mixes->mapped());
+    const auto mix_row = [&](uint32_t k, uint32_t t) {
+      const uint64_t row = uint64_t(k) * T + t;
+      if (!half) return std::vector<float>(floats(mixes) + row * C, floats(mixes) + (row + 1) * C);
+      for (uint32_t c = C; c < C8; ++c) EXPECT_EQ(halves[row * C8 + c], 0u) << "padding";
+      return from_halves(halves + row * C8, C);
+    };
     for (uint32_t s = 0, t0 = 0; s < lens.size(); t0 += lens[s++]) {
       for (uint32_t t = t0; t < t0 + lens[s]; ++t) {
         const auto u = layer_norm_ref(&x[t * C], C, &vec[0], &vec[C], 1e-5);
@@ -105,7 +124,7 @@ TEST(Norms, LnShiftMixOverRaggedSequencesAndSlots) {
         for (uint32_t k = 0; k < n_mix; ++k) {
           std::vector<double> want(C);
           for (uint32_t c = 0; c < C; ++c) want[c] = u[c] + (prev[c] - u[c]) * vec[(2 + k) * C + c];
-          expect_close(floats(mixes) + (uint64_t(k) * T + t) * C, want, "mix");
+          expect_close(mix_row(k, t).data(), want, "mix", half ? 4.9e-4 : 1e-5);
         }
       }
       // The shift vector now holds LN of the sequence's last token; the rest of the slot is untouched.
