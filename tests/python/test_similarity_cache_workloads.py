@@ -126,6 +126,21 @@ SCHEMA = {
 }
 
 
+class BatchesOnly:
+    """An embedder (as field_analysis's cache) that records each embed_batch call and fails on embed:
+    a document run on its own."""
+
+    def __init__(self, model):
+        self.model, self.calls = model, []
+
+    def embed(self, *args, **kwargs):
+        raise AssertionError("the document ran on its own")
+
+    def embed_batch(self, items, **kwargs):
+        self.calls.append(list(items))
+        return self.model.embed_batch(items, **kwargs)
+
+
 @pytest.fixture(scope="module")
 def tiny(tiny_gguf):
     return rwkv_gpu.Model(tiny_gguf)
@@ -146,7 +161,18 @@ def test_workloads_on_tiny_model(tiny):
     fb = workloads.field_analysis(tiny, EMAIL, SCHEMA, cache=cache)
     assert [n for n, _ in fb.ranking] == [n for n, _ in fa.ranking]
     assert cache.stats.hits == 7
-    assert set(fa.timings) == {"document", "fields", "rank"}
+    assert set(fa.timings) == {"embed", "rank"}
+
+
+def test_field_analysis_runs_document_and_fields_in_one_batch(tiny):
+    """A text document goes through the model with the field prompts, in one embed_batch call
+    (document first), and its vector equals embed's for the document alone."""
+    spy = BatchesOnly(tiny)
+    fa = workloads.field_analysis(tiny, EMAIL, SCHEMA, cache=spy)
+    assert len(spy.calls) == 1 and spy.calls[0][0] == EMAIL and len(spy.calls[0]) == 1 + len(SCHEMA)
+    np.testing.assert_allclose(fa.document_vector, tiny.embed(EMAIL, normalize=True), atol=1e-5)
+    prompts = [f"{name}: {desc}" for name, desc in SCHEMA.items()]
+    np.testing.assert_allclose(fa.field_vectors, tiny.embed_batch(prompts, normalize=True), atol=1e-5)
 
 
 def test_field_analysis_reuses_a_doc_state(tiny):
@@ -155,18 +181,7 @@ def test_field_analysis_reuses_a_doc_state(tiny):
     ds = workloads.doc_state(tiny, EMAIL)
     want = workloads.field_analysis(tiny, EMAIL, SCHEMA)
 
-    class FieldsOnly:
-        def __init__(self, model):
-            self.model, self.calls = model, []
-
-        def embed(self, *args, **kwargs):
-            raise AssertionError("the document ran again")
-
-        def embed_batch(self, items, **kwargs):
-            self.calls.append(list(items))
-            return self.model.embed_batch(items, **kwargs)
-
-    spy = FieldsOnly(tiny)
+    spy = BatchesOnly(tiny)
     got = workloads.field_analysis(tiny, ds, SCHEMA, cache=spy)
     assert len(spy.calls) == 1 and len(spy.calls[0]) == len(SCHEMA)  # all fields in one batch
     assert [n for n, _ in got.ranking] == [n for n, _ in want.ranking]
