@@ -105,7 +105,7 @@ void Forward::record_layer(vk::Recorder& rec, uint32_t l, const ops::BatchView& 
   // Where the products of the mixes run on the tensor cores, ln_shift_mix writes the mixes in the
   // fp16 they read (rows of ceil(C / 8) uvec4), and no conversion step runs before them.
   const bool half = ops::matmul_takes_half_inputs(rec.device().info(), T, precision_);
-  const uint64_t half_row = (C + 7) / 8 * 16;
+  const uint64_t half_row = ops::half_row_bytes(C);
   auto mix = [&](uint32_t k) {
     return half ? vk::BufferRange{mixes_, k * T * half_row, T * half_row} : part(mixes_, k, T, C);
   };

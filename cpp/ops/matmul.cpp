@@ -348,6 +348,8 @@ uint32_t matmul_k_splits(const vk::DeviceInfo& device, uint32_t n_tokens, Precis
   return choice.kernel == MatmulKernel::Coopmat ? coopmat_plan(choice.tile, n_tokens, groups, device.compute_units).sk : 1;
 }
 
+uint64_t half_row_bytes(uint32_t k) { return uint64_t(half_quads(k)) * 16; }
+
 bool matmul_takes_half_inputs(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision) {
   const char* forced = std::getenv("RWKV_GPU_MATMUL");
   return choose_matmul(device, n_tokens, precision, forced ? forced : "").kernel == MatmulKernel::Coopmat;
@@ -458,7 +460,7 @@ void matmul(vk::Recorder& rec, std::span<const MatmulGroup> groups, uint32_t n_t
   std::vector<Piece> pieces;
   for (const auto& g : groups) {
     const Matrix& w = *g.w;
-    const uint64_t x_row_bytes = g.x_half ? half_quads(w.cols) * 16ull : w.cols * 4ull;
+    const uint64_t x_row_bytes = g.x_half ? half_row_bytes(w.cols) : w.cols * 4ull;
     if (g.x_half && (g.act_in != ActIn::None || g.x_shift != 0))
       throw InvalidArgument("[matmul] fp16 X comes with its activation and scale applied (act_in None, x_shift 0)");
     if (g.x.bytes() < n_tokens * x_row_bytes || g.y.bytes() < uint64_t(n_tokens) * w.rows * 4)

@@ -67,6 +67,10 @@ uint64_t matmul_scratch_bytes(const vk::DeviceInfo& device, Precision precision,
 // runs): the tile's own, or the rule's in matmul.cpp. Exposed for its test.
 uint32_t matmul_k_splits(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision, std::span<const ProductShape> groups);
 
+// Bytes of one row of k inputs in the fp16 layout the tensor-core kernel reads (ceil(k / 8) uvec4
+// of 8 halves, zeros past k): what a producer writing MatmulGroup::x_half lays out per token.
+uint64_t half_row_bytes(uint32_t k);
+
 // Whether a product of n_tokens runs the tensor-core kernel, which takes fp16 X (the producer of X
 // may then write it so: MatmulGroup::x_half), as matmul() chooses it.
 bool matmul_takes_half_inputs(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "layouts.h"
+#include "ops/matmul.hpp"
 
 namespace rwkv::ops {
 namespace {
@@ -47,8 +48,8 @@ void ln_shift_mix(vk::Recorder& rec, const vk::BufferRange& x, const VectorTable
                   const StateView& state, const BatchView& batch, float eps, const vk::BufferRange& mixes, bool half_out,
                   uint32_t channel_groups) {
   const uint32_t T = batch.n_tokens, C = vectors.C;
-  const uint64_t row_bytes = half_out ? (C + 7) / 8 * 16ull : C * 4ull;
-  if (mixes.bytes() < rows.n_mix * T * row_bytes) throw InvalidArgument("[ln_shift_mix] output too small");
+  const uint64_t row_bytes = half_out ? half_row_bytes(C) : C * 4ull;
+  if (mixes.bytes() < uint64_t(rows.n_mix) * T * row_bytes) throw InvalidArgument("[ln_shift_mix] output too small");
   const auto& info = rec.device().info();
   const uint32_t groups = channel_groups ? channel_groups : shift_mix_channel_groups(info, T, C);
   if (groups > info.max_workgroup_count[1]) throw InvalidArgument("[ln_shift_mix] too many channel groups");
