@@ -5,8 +5,9 @@
 #   each RWKV_GPU_MATMUL value of KERNELS ("" = the selection table; e.g. "coopmat:64x64x32x32"
 #   to time a tile) and each RWKV_GPU_WKV value of WKVS ("" = the table; "sequential" or
 #   "chunked"), for each benchmark binary of BENCHES (default .bench/rwkv-gpu-bench; several
-#   compare kernel versions on the same files in one call). Results: one JSON line each in
-#   $OUT/results.jsonl ("bench": the binary's name).
+#   compare kernel versions on the same files in one call). BENCH_ARGS: more arguments for
+#   each run (e.g. "--dispatches": every dispatch of the profiled prompt in order). Results: one
+#   JSON line each in $OUT/results.jsonl ("bench": the binary's name).
 # LLAMA=1 also builds llama.cpp's llama-bench (CUDA, sm_90) from .llcpp first and runs it on each
 #   model file right after our rows (same -p/-n/-r): its JSON lines go to results.jsonl too, with
 #   "benchmark": "llama-bench", "engine": "llama.cpp" and "model": size-dtype added (report.py puts
@@ -76,7 +77,7 @@ for size in $SIZES; do
               [ "$precision" = exact ] && [ "$kernel" != table ] && continue  # forced kernels are timed in fast
               [ "$kernel" = table ] && unset RWKV_GPU_MATMUL || export RWKV_GPU_MATMUL=$kernel
               [ "$wkv" = table ] && unset RWKV_GPU_WKV || export RWKV_GPU_WKV=$wkv
-              $bench model /tmp/m.gguf -p "$pp" -n "$TG" -r "$REPS" --precision "$precision" |
+              $bench model /tmp/m.gguf -p "$pp" -n "$TG" -r "$REPS" --precision "$precision" ${BENCH_ARGS:-} |
                 sed "s|\"/tmp/m.gguf\"|\"$size-$dtype\", \"matmul\": \"$kernel\", \"wkv\": \"$wkv\", \"bench\": \"$(basename "$bench")\"|" |
                 tee -a "$OUT/results.jsonl"
             done

@@ -1,10 +1,11 @@
 // rwkv-gpu-bench: the C++ benchmark program. Prints one JSON object per measurement on stdout.
 //   rwkv-gpu-bench devices
 //   rwkv-gpu-bench bandwidth [MiB]                     read bandwidth (GPU-timed kernel) and copy bandwidth
-//   rwkv-gpu-bench model MODEL.gguf [-p 512] [-n 128] [-r 5]
+//   rwkv-gpu-bench model MODEL.gguf [-p 512] [-n 128] [-r 5] [--precision fast|exact] [--dispatches]
 //        llama-bench's semantics: pp = prompt of p random tokens from an empty state, logits of
 //        the last only; tg = n single-token steps from an empty state, logits read back each step;
-//        one warm-up, then the median of r repetitions.
+//        one warm-up, then the median of r repetitions. Then one profiled prompt and step: GPU
+//        ms per shader, the GPU's span, and with --dispatches the prompt's dispatches in order.
 //   rwkv-gpu-bench matmul TYPE ROWS K T [-g 1] [-r 20] [--precision fast|exact]
 //        GPU time of one product dispatch (g groups of ROWS x K weights of TYPE, e.g. F16, Q4_K,
 //        times T tokens), the kernel as the table picks it or as $RWKV_GPU_MATMUL forces it; the
@@ -111,11 +112,15 @@ std::string pipelines_json(rwkv::vk::Device& dev) {
   return out + "]";
 }
 
-// One profiled run: GPU milliseconds per shader, as a JSON object, and the number of dispatches
-// (with the run's wall time, what the GPU spends between dispatches: barriers, launches).
+// One profiled run: GPU milliseconds per shader, as a JSON object, the number of dispatches, the
+// span from the first dispatch's start to the last one's end (beside the sum: what the GPU spends
+// between dispatches; beside the wall time: what the host spends recording, submitting and
+// reading back), and every dispatch in order as [label, ms, start ms from the first].
 struct Profile {
   std::string by_shader;
   size_t dispatches;
+  double span_ms;
+  std::string in_order;
 };
 Profile profile(rwkv::runtime::Model& model, std::span<const uint32_t> tokens, rwkv::runtime::State& state) {
   model.set_profiling(true);
@@ -130,14 +135,25 @@ Profile profile(rwkv::runtime::Model& model, std::span<const uint32_t> tokens, r
     else it->second += t.ms;
     total += t.ms;
   }
-  std::ostringstream os;
+  std::ostringstream os, list;
   os << "{\"total_ms\": " << total;
   for (const auto& [label, ms] : by_op) os << ", " << json_string(label) << ": " << ms;
-  return {os.str() + "}", model.last_timings().size()};
+  const auto& timings = model.last_timings();
+  double begin = 0, end = 0;
+  list << "[";
+  for (size_t i = 0; i < timings.size(); ++i) {
+    const auto& t = timings[i];
+    if (i == 0 || t.start_ms < begin) begin = t.start_ms;
+    end = std::max(end, t.start_ms + t.ms);
+  }
+  for (size_t i = 0; i < timings.size(); ++i)
+    list << (i ? ", " : "") << "[" << json_string(timings[i].label) << ", " << timings[i].ms << ", " << timings[i].start_ms - begin << "]";
+  return {os.str() + "}", timings.size(), timings.empty() ? 0.0 : end - begin, list.str() + "]"};
 }
 
 // `precision`: the engine's default when not given.
-int model_bench(const std::string& path, uint32_t pp, uint32_t tg, int reps, std::optional<rwkv::ops::Precision> precision) {
+int model_bench(const std::string& path, uint32_t pp, uint32_t tg, int reps, std::optional<rwkv::ops::Precision> precision,
+                bool list_dispatches) {
   const auto t0 = Clock::now();
   const uint32_t chunk = std::max<uint32_t>(pp, 1);
   auto made = precision ? std::make_unique<rwkv::runtime::Model>(path, "", rwkv::model::ProgressFn{}, chunk, *precision)
@@ -184,7 +200,9 @@ int model_bench(const std::string& path, uint32_t pp, uint32_t tg, int reps, std
             << ", \"decode_gb_per_s\": " << info.decode_bytes_per_token / tg_token_s / 1e9 << ", \"repetitions\": " << reps
             << ", \"pp_gpu_profile\": " << pp_profile.by_shader << ", \"tg_gpu_profile\": " << tg_profile.by_shader
             << ", \"pp_dispatches\": " << pp_profile.dispatches << ", \"tg_dispatches\": " << tg_profile.dispatches
-            << ", \"pipelines\": " << pipelines_json(*model.device()) << "}\n";
+            << ", \"pp_gpu_span_ms\": " << pp_profile.span_ms << ", \"tg_gpu_span_ms\": " << tg_profile.span_ms;
+  if (list_dispatches) std::cout << ", \"pp_dispatch_list\": " << pp_profile.in_order;
+  std::cout << ", \"pipelines\": " << pipelines_json(*model.device()) << "}\n";
   return 0;
 }
 
@@ -283,7 +301,8 @@ int main(int argc, char** argv) {
       const auto at = std::find(args.begin(), args.end(), "--precision");
       std::optional<rwkv::ops::Precision> precision;
       if (at != args.end() && at + 1 != args.end()) precision = rwkv::ops::parse_precision(*(at + 1));
-      return model_bench(args[1], option(args, "-p", 512), option(args, "-n", 128), int(option(args, "-r", 5)), precision);
+      const bool list = std::find(args.begin(), args.end(), "--dispatches") != args.end();
+      return model_bench(args[1], option(args, "-p", 512), option(args, "-n", 128), int(option(args, "-r", 5)), precision, list);
     }
     if (args.size() >= 5 && args[0] == "matmul") {
       const auto at = std::find(args.begin(), args.end(), "--precision");
@@ -297,7 +316,7 @@ int main(int argc, char** argv) {
     std::cerr << "rwkv-gpu-bench: error: " << e.what() << "\n";
     return 1;
   }
-  std::cerr << "usage: rwkv-gpu-bench devices | bandwidth [MiB] | model MODEL.gguf [-p 512] [-n 128] [-r 5] [--precision fast|exact]\n"
+  std::cerr << "usage: rwkv-gpu-bench devices | bandwidth [MiB] | model MODEL.gguf [-p 512] [-n 128] [-r 5] [--precision fast|exact] [--dispatches]\n"
                "       | matmul TYPE ROWS K T [-g 1] [-r 20] [--precision fast|exact] | tokenize VOCAB.txt TEXT_FILE [REPEATS]\n";
   return 2;
 }

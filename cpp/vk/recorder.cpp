@@ -161,9 +161,10 @@ void Recorder::fill(const BufferRange& dst, uint32_t word) {
 
 Submission Recorder::submit() {
   auto& s = *state_;
-  // Make every write visible to the host (readback buffers) and to whatever is submitted next.
+  // Make every write visible to the host (readback buffers) and ordered before whatever is
+  // submitted next (which may read or write the same bytes: a recording split into submissions).
   using A = AccessFlagBits;
-  const MemoryBarrier barrier(A::eShaderWrite | A::eTransferWrite, A::eHostRead | A::eMemoryRead);
+  const MemoryBarrier barrier(A::eShaderWrite | A::eTransferWrite, A::eHostRead | A::eMemoryRead | A::eMemoryWrite);
   s.cmd.pipelineBarrier(PipelineStageFlagBits::eComputeShader | PipelineStageFlagBits::eTransfer,
                         PipelineStageFlagBits::eHost | PipelineStageFlagBits::eAllCommands, {}, barrier, {}, {});
   s.cmd.end();
@@ -245,7 +246,7 @@ std::vector<DispatchTiming> Submission::timings() const {
   if (r != Result::eSuccess) throw_vulkan_error("vkGetQueryPoolResults", r);
   const double period_ms = state_->device->info().timestamp_period_ns * 1e-6;
   for (size_t i = 0; i < state_->labels.size(); ++i)
-    out.push_back({state_->labels[i], double(ticks[2 * i + 1] - ticks[2 * i]) * period_ms});
+    out.push_back({state_->labels[i], double(ticks[2 * i + 1] - ticks[2 * i]) * period_ms, double(ticks[2 * i]) * period_ms});
   return out;
 }
 

@@ -37,6 +37,7 @@ inline Binding updates(BufferRange r) { return {std::move(r), Access::ReadWrite}
 struct DispatchTiming {
   std::string label;
   double ms;
+  double start_ms;  // on the device's clock: comparable across the submissions of one device
 };
 
 struct RecordingState;  // command buffer, descriptor pools, keep-alive list, timestamps
