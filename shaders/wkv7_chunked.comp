@@ -70,12 +70,31 @@ bool find_chunk(out uint first, out uint count, out Sequence seq) {
 // Rows are padded to N + 1 floats so that 16 rows read at one column fall in distinct banks.
 // The loops stay as written (one reduction per token in the prelude): a version with every token
 // loop unrolled and one reduction for all tokens measured slower on the H200 (9.3 instead of 6.6
-// ms at 2.9B pp512, 248 registers; docs/benchmarks.md "WKV latency").
+// ms at 2.9B pp512, 248 registers; docs/benchmarks.md "WKV latency"). What the prelude waited on
+// was its loads, each token's issued after the previous token's barriers: without them (a trial
+// that made its inputs up) this step took 3.8 instead of 6.8 ms on the H100; loading each token's
+// inputs one token ahead took it to 5.1 (docs/benchmarks.md, 2026-12-07).
 #include "reduce.glsl"
 const uint MID = CH / 2u - 1u;
 const uint PER = CH * CH / N, MAX_PER = 8u;  // matrix entries per invocation (N >= 32: ops/wkv7.cpp)
 shared float s_ah[CH][N + 1u], s_rh[CH][N + 1u], s_bh[CH][N + 1u], s_kh[CH][N + 1u];
 shared float s_a[4][CH][CH];  // A_ab, A_ak, A_rb, A_rk
+
+// Token t's inputs at channel c: r, k, v, the w, a and v LoRA outputs and v_first (zeros past the
+// chunk's tokens; layer 0 has no v LoRA nor v_first to read).
+void load_token(uint first, uint count, uint t, uint c, uint TC, out float x[7]) {
+  const uint at = (first + t) * p.C + c;
+  [[unroll]] for (uint i = 0u; i < 7u; ++i) x[i] = 0.0;
+  if (t >= count) return;
+  x[0] = rkv[at];
+  x[1] = rkv[TC + at];
+  x[2] = rkv[2u * TC + at];
+  x[3] = lora[at];
+  x[4] = lora[TC + at];
+  if (p.layer0 != 0u) return;
+  x[5] = lora[2u * TC + at];
+  x[6] = v_first[at];
+}
 
 void main() {
   uint first, count;
@@ -84,24 +103,28 @@ void main() {
   const uint h = gl_WorkGroupID.y, j = gl_LocalInvocationID.x, c = h * N + j, TC = p.T * p.C;
 
   // Prelude (as wkv7.comp), one token at a time: kk's norm is a sum over the head. Invocation j
-  // keeps column j of each token's values.
+  // keeps column j of each token's values. Token t + 1's inputs are loaded before token t's sum
+  // over the head (which holds barriers), so that their latency passes during it.
   float r_[CH], k_[CH], v_[CH], alpha_[CH], beta_[CH], G[CH];
+  const float w0 = param(p.w0_row, c), a0 = param(p.a0_row, c), k_k = param(p.k_k_row, c), k_a = param(p.k_a_row, c),
+              v0 = p.layer0 != 0u ? 0.0 : param(p.v0_row, c);
+  float in_next[7];
+  load_token(first, count, 0u, c, TC, in_next);
   float acc = 0.0;
   for (uint t = 0u; t < CH; ++t) {
-    float r = 0.0, k = 0.0, v = 0.0, g = 0.0, kk = 0.0, a = 0.0;
+    const float in_[7] = in_next;
+    if (t + 1u < CH) load_token(first, count, t + 1u, c, TC, in_next);
+    float r = in_[0], k = in_[1], v = in_[2], g = 0.0, kk = 0.0, a = 0.0;
     if (t < count) {
       const uint at = (first + t) * p.C + c;
-      r = rkv[at];
-      k = rkv[TC + at];
-      v = rkv[2u * TC + at];
-      g = -0.606531 * sigmoid(param(p.w0_row, c) + lora[at]);
-      a = sigmoid(param(p.a0_row, c) + lora[TC + at]);
-      kk = k * param(p.k_k_row, c);
-      k *= 1.0 + (a - 1.0) * param(p.k_a_row, c);
+      g = -0.606531 * sigmoid(w0 + in_[3]);
+      a = sigmoid(a0 + in_[4]);
+      kk = k * k_k;
+      k *= 1.0 + (a - 1.0) * k_a;
       if (p.layer0 != 0u) {
         v_first[at] = v;
       } else {
-        v += (v_first[at] - v) * sigmoid(param(p.v0_row, c) + lora[2u * TC + at]);
+        v += (in_[6] - v) * sigmoid(v0 + in_[5]);
       }
       sc[region(K_ADJ, first + t, c)] = k;
       sc[region(V_ADJ, first + t, c)] = v;
