@@ -77,14 +77,18 @@ ops::MatmulOptions Forward::options(ops::ActOut act_out, bool accumulate) const 
   return {act_out, accumulate, precision_, matmul_scratch_ ? vk::BufferRange{matmul_scratch_} : vk::BufferRange{}};
 }
 
-void Forward::record_layers(vk::Recorder& rec, const ops::BatchView& batch, const vk::BufferRange& state) const {
+void Forward::record_layers(vk::Recorder& rec, const ops::BatchView& batch, const vk::BufferRange& state, uint32_t begin,
+                            uint32_t end) const {
   const uint32_t T = batch.n_tokens;
   if (T == 0 || T > max_tokens_) throw InvalidArgument("[forward] batch of " + std::to_string(T) + " tokens (max " + std::to_string(max_tokens_) + ")");
-  // E0: x = LN(emb[token]; ln0)
-  const vk::BufferRange tmp = part(mixes_, 0, T, c_.n_embd);
-  ops::get_rows(rec, {w_.embedding.data, w_.embedding.type, w_.embedding.rows, w_.embedding.cols}, batch.token_ids, tmp, T);
-  ops::layer_norm(rec, tmp, w_.vectors, w_.global_row(LN0_W), w_.global_row(LN0_B), nullptr, T, c_.eps, {x_});
-  for (uint32_t l = 0; l < c_.n_layer; ++l) record_layer(rec, l, batch, state);
+  if (begin >= end || end > c_.n_layer) throw InvalidArgument("[forward] layers " + std::to_string(begin) + ".." + std::to_string(end) + " of " + std::to_string(c_.n_layer));
+  if (begin == 0) {
+    // E0: x = LN(emb[token]; ln0)
+    const vk::BufferRange tmp = part(mixes_, 0, T, c_.n_embd);
+    ops::get_rows(rec, {w_.embedding.data, w_.embedding.type, w_.embedding.rows, w_.embedding.cols}, batch.token_ids, tmp, T);
+    ops::layer_norm(rec, tmp, w_.vectors, w_.global_row(LN0_W), w_.global_row(LN0_B), nullptr, T, c_.eps, {x_});
+  }
+  for (uint32_t l = begin; l < end; ++l) record_layer(rec, l, batch, state);
 }
 
 void Forward::record_output(vk::Recorder& rec, const vk::BufferRange& rows, uint32_t n_rows, const vk::BufferRange* logits) const {

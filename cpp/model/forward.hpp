@@ -18,9 +18,11 @@ class Forward {
   static uint64_t scratch_bytes_per_token(const Config& config);
   static uint64_t largest_scratch_bytes_per_token(const Config& config);
 
-  // Records the embedding and every layer of the batch on `state` (one slot of
-  // config.state_floats() floats per sequence slot).
-  void record_layers(vk::Recorder& rec, const ops::BatchView& batch, const vk::BufferRange& state) const;
+  // Records layers [begin, end) of the batch on `state` (one slot of config.state_floats() floats
+  // per sequence slot), the embedding with layer 0. Consecutive ranges may go to consecutive
+  // submissions of one queue (each submission ends with a barrier, vk::Recorder::submit).
+  void record_layers(vk::Recorder& rec, const ops::BatchView& batch, const vk::BufferRange& state, uint32_t begin,
+                     uint32_t end) const;
   // Records ln_out for the `n_rows` tokens listed in `rows` (after record_layers) into the
   // embeddings buffer ([n_rows, C]), and, when `logits` is given, the head into it ([n_rows, V]).
   void record_output(vk::Recorder& rec, const vk::BufferRange& rows, uint32_t n_rows, const vk::BufferRange* logits) const;

@@ -36,7 +36,31 @@ struct ChunkRule {
 constexpr ChunkRule k_chunk_rules[] = {{true, 4096}, {true, 2048}, {true, 1024}, {true, 512}, {false, 256}};
 constexpr uint64_t k_heap_share = 8;  // scratch takes at most 1/8 of the largest device-local heap
 
+// Layers per submission, in order (the rest go in the last), for chunks of at least
+// k_split_min_token_channels tokens x n_embd; smaller chunks go in one. In one submission the
+// host records every layer before the GPU starts; in several it records the next layers while the
+// GPU runs the first, but each submission costs the host more than a small chunk's layer costs
+// the GPU. Measured on the H100 (docs/benchmarks.md, 2026-12-07, one submission -> these, wall ms
+// of a prompt): 2.9B (n_embd 2560) 164 tokens 27.5 -> 25.3, 512 tokens 45.5 -> 44.4; 0.1B (768)
+// 512 tokens 7.55 -> 7.50, but 164 tokens 4.87 -> 5.52 (the GPU waited up to 0.25 ms between
+// submissions there).
+constexpr uint32_t k_layers_per_submission[] = {1, 2, 4, 8};
+constexpr uint64_t k_split_min_token_channels = 1u << 18;
+
 }  // namespace
+
+std::vector<uint32_t> submission_layers(uint32_t n_layer, uint32_t n_tokens, uint32_t n_embd) {
+  std::vector<uint32_t> out;
+  uint32_t done = 0;
+  if (uint64_t(n_tokens) * n_embd >= k_split_min_token_channels)
+    for (const uint32_t layers : k_layers_per_submission) {
+      if (done + layers >= n_layer) break;
+      out.push_back(layers);
+      done += layers;
+    }
+  if (done < n_layer) out.push_back(n_layer - done);
+  return out;
+}
 
 uint32_t default_chunk_tokens(const vk::DeviceInfo& device, const ChunkMemory& memory) {
   uint64_t heap = 0;

@@ -33,4 +33,9 @@ struct ChunkMemory {
 // the tensor-core products and the chunked WKV gain with more tokens); on CPU devices 256.
 uint32_t default_chunk_tokens(const vk::DeviceInfo& device, const ChunkMemory& memory);
 
+// How many layers of a chunk of `n_tokens` tokens each submission records, in order (batch_plan.cpp):
+// one submission (all layers) for small chunks, else a few of growing size, so that the GPU runs
+// the first layers while the host records the next.
+std::vector<uint32_t> submission_layers(uint32_t n_layer, uint32_t n_tokens, uint32_t n_embd);
+
 }  // namespace rwkv::runtime

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "gguf/file.hpp"
 #include "ops/pool.hpp"
@@ -18,6 +19,7 @@ std::atomic<uint64_t> g_next_model_id{1};
 
 // Rows of logits a model holds: 128 MiB at a vocabulary of 65536 (lavapipe's storage-buffer range).
 constexpr uint32_t k_logit_rows = 512;
+
 
 // FNV-1a over the hyper-parameters, the tensor table (names, types, shapes, offsets) and samples
 // of every tensor's bytes (its first, middle and last 64): two files of one shape but other
@@ -178,14 +180,24 @@ Model::ChunkPlan Model::plan_chunk(const Chunk& chunk, std::span<const SeqRef> s
   return plan;
 }
 
-vk::Submission Model::record_chunk(const ChunkPlan& plan, State& state, const Outputs& outputs, uint32_t n_seqs, bool first,
-                                   bool last, bool reusable) {
+std::vector<vk::Submission> Model::record_chunk(const ChunkPlan& plan, State& state, const Outputs& outputs, uint32_t n_seqs,
+                                                bool first, bool last, bool reusable) {
   const auto& c = info_.config;
   const bool pooled = outputs.kind == Outputs::Pooled;
   const uint64_t pooled_bytes = uint64_t(n_seqs) * c.n_embd * 4;
   const ops::BatchView batch{{token_ids_}, {token_seq_}, {seqs_}, plan.T, plan.n_seqs};
-  vk::Recorder rec(device_, profiling_, reusable);
-  forward_->record_layers(rec, batch, {state.buffer()});
+  // A replayed recording is one submission; others may take several (submission_layers).
+  const auto segments = reusable ? std::vector<uint32_t>{c.n_layer} : submission_layers(c.n_layer, plan.T, c.n_embd);
+  std::vector<vk::Submission> submitted;
+  std::optional<vk::Recorder> recorder;
+  uint32_t begin = 0;
+  for (const uint32_t layers : segments) {
+    if (recorder) submitted.push_back(recorder->submit());
+    recorder.emplace(device_, profiling_, reusable);
+    forward_->record_layers(*recorder, batch, {state.buffer()}, begin, begin + layers);
+    begin += layers;
+  }
+  vk::Recorder& rec = *recorder;
   const vk::BufferRange logits_range{logits_};
   forward_->record_output(rec, {rows_}, plan.rows(), pooled ? nullptr : &logits_range);
   if (plan.rows() && rows_back(outputs)) rec.copy({logits_}, {logits_back_}, uint64_t(plan.rows()) * c.vocab * 4);
@@ -204,7 +216,8 @@ vk::Submission Model::record_chunk(const ChunkPlan& plan, State& state, const Ou
     ops::sample(rec, {logits_}, {s.params()}, plan.rows(), {s.occurrence()}, {s.token_weights()}, c.vocab, {s.ids()},
                 {.scratch = {s.scratch()}, .steps = plan.sample_steps});
   }
-  return rec.submit();
+  submitted.push_back(rec.submit());
+  return submitted;
 }
 
 void Model::submit_chunk(const ChunkPlan& plan, State& state, const Outputs& outputs, uint32_t n_seqs, bool first, bool last) {
@@ -219,8 +232,8 @@ void Model::submit_chunk(const ChunkPlan& plan, State& state, const Outputs& out
       it->submission.resubmit();
     } else {
       if (decode_steps_.size() == 8) decode_steps_.erase(decode_steps_.begin());
-      decode_steps_.push_back({key, record_chunk(plan, state, outputs, n_seqs, first, last, true), state.liveness(),
-                               sampling ? outputs.sampler->liveness() : state.liveness()});
+      decode_steps_.push_back({key, std::move(record_chunk(plan, state, outputs, n_seqs, first, last, true).front()),
+                               state.liveness(), sampling ? outputs.sampler->liveness() : state.liveness()});
       it = decode_steps_.end() - 1;
     }
     try {
@@ -231,10 +244,12 @@ void Model::submit_chunk(const ChunkPlan& plan, State& state, const Outputs& out
     }
     return;
   }
-  auto submission = record_chunk(plan, state, outputs, n_seqs, first, last, false);
-  submission.wait();
-  if (profiling_)
-    for (auto& t : submission.timings()) last_timings_.push_back(std::move(t));
+  auto submissions = record_chunk(plan, state, outputs, n_seqs, first, last, false);
+  for (auto& submission : submissions) {
+    submission.wait();
+    if (profiling_)
+      for (auto& t : submission.timings()) last_timings_.push_back(std::move(t));
+  }
 }
 
 void Model::read_back(const ChunkPlan& plan, const Outputs& outputs, uint32_t n_seqs, bool last, const RowSink& sink) const {

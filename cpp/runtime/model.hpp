@@ -134,8 +134,10 @@ class Model {
   static bool rows_back(const Outputs& o) { return o.kind == Outputs::Logits || (o.kind == Outputs::Sample && o.keep_logits); }
   // Writes the chunk's host-visible inputs (token ids, sequences, output rows, sampling rows, pool pieces).
   ChunkPlan plan_chunk(const Chunk& chunk, std::span<const SeqRef> seqs, Rows rows, const Outputs& outputs);
-  vk::Submission record_chunk(const ChunkPlan& plan, State& state, const Outputs& outputs, uint32_t n_seqs, bool first,
-                              bool last, bool reusable);
+  // Records and submits the chunk: one submission when `reusable` (a decode step, replayed),
+  // else as submission_layers (batch_plan.hpp) divides the layers.
+  std::vector<vk::Submission> record_chunk(const ChunkPlan& plan, State& state, const Outputs& outputs, uint32_t n_seqs,
+                                           bool first, bool last, bool reusable);
   // Records and submits the chunk (a decode step replays its cached recording) and waits.
   void submit_chunk(const ChunkPlan& plan, State& state, const Outputs& outputs, uint32_t n_seqs, bool first, bool last);
   // Hands the chunk's rows (or, after the last chunk of a pooled call, every sequence's vector) to the sink.

@@ -67,3 +67,29 @@ TEST(DefaultChunkTokens, GpusTakeTheLargestSizeTheirMemoryHolds) {
   // Too little memory for any GPU size: the smallest of the table.
   EXPECT_EQ(default_chunk_tokens(device("integrated", 256ull << 20, 4 * GiB), k_2_9b), 256u);
 }
+
+TEST(SubmissionLayers, SmallChunksGoInOneSubmission) {
+  using rwkv::runtime::submission_layers;
+  // 0.1B (12 layers, n_embd 768) at 164 tokens: 125,952 token-channels, below 2^18.
+  EXPECT_EQ(submission_layers(12, 164, 768), std::vector<uint32_t>{12});
+  EXPECT_EQ(submission_layers(2, 255, 1024), std::vector<uint32_t>{2});
+}
+
+TEST(SubmissionLayers, LargeChunksStartTheGpuEarly) {
+  using rwkv::runtime::submission_layers;
+  // 2.9B (32 layers, n_embd 2560) at 164 tokens: 1, 2, 4, 8 layers, then the other 17.
+  EXPECT_EQ(submission_layers(32, 164, 2560), (std::vector<uint32_t>{1, 2, 4, 8, 17}));
+  EXPECT_EQ(submission_layers(12, 512, 768), (std::vector<uint32_t>{1, 2, 4, 5}));
+  // Every layer exactly once, whatever the count.
+  for (uint32_t n = 1; n <= 40; ++n) {
+    const auto s = submission_layers(n, 4096, 4096);
+    uint32_t sum = 0;
+    for (uint32_t l : s) {
+      EXPECT_GT(l, 0u);
+      sum += l;
+    }
+    EXPECT_EQ(sum, n);
+  }
+  EXPECT_EQ(submission_layers(1, 4096, 4096), std::vector<uint32_t>{1});
+  EXPECT_EQ(submission_layers(2, 256, 1024), (std::vector<uint32_t>{1, 1}));
+}

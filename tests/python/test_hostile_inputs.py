@@ -283,7 +283,10 @@ print(repr(got[:4].tolist()))
 
 def test_a_lost_device_gives_clear_errors_not_a_crash():
     """Fault injection (RWKV_GPU_FAULT=lose_device_after:N): the device is lost mid-way; that call
-    and every later one raise DeviceLostError; the process exits cleanly, validation silent."""
+    and every later one raise DeviceLostError; the process exits cleanly, validation silent. N
+    counts queue submissions: the load's, then the first run's (one per chunk: the default model's
+    chunks are too small to be split, runtime::submission_layers), then the second run's, where
+    the loss comes."""
     code = """
 import numpy as np, rwkv_gpu
 m = rwkv_gpu.Model(rwkv_gpu.default_model_path())

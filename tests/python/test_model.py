@@ -109,6 +109,23 @@ def test_random_multi_head_model_long_sequence(tmp_path, n_embd, head_size):
     np.testing.assert_allclose(stepped, prefill, rtol=0, atol=1e-5)
 
 
+def test_a_prompt_in_several_submissions_matches_reference(tmp_path):
+    """A chunk of at least 2^18 tokens x n_embd goes to the GPU in several submissions (the GPU
+    runs the first layers while the host records the next: runtime::submission_layers, whose
+    split the C++ tests check); the logits still equal the reference's, and a state continued
+    after it as well."""
+    path = tmp_path / "m.gguf"
+    random_model(path, n_layer=2, n_embd=1024, head_size=64, vocab=300, dtype="f32", seed=13)
+    tokens = np.random.default_rng(1).integers(0, 300, 257)
+    ref = Rwkv7Reference(path)
+    expected, _, _ = ref.forward(tokens)
+    model = rwkv_gpu.Model(path)
+    state = model.new_state()
+    got = np.concatenate([model.run(tokens[:256], state, logits="all"), model.run(tokens[256:], state, logits="all")])
+    tol = 1e-5 * max(1.0, float(np.abs(expected).max()))
+    np.testing.assert_allclose(got, expected, rtol=0, atol=tol)
+
+
 @pytest.mark.parametrize("dtype", rwkv_gpu.testing.DTYPES)
 def test_every_weight_type_matches_reference_on_dequantized_weights(tmp_path, dtype):
     """The reference runs on the gguf package's dequantization of the same file, so only the
