@@ -20,7 +20,6 @@ std::atomic<uint64_t> g_next_model_id{1};
 // Rows of logits a model holds: 128 MiB at a vocabulary of 65536 (lavapipe's storage-buffer range).
 constexpr uint32_t k_logit_rows = 512;
 
-
 // FNV-1a over the hyper-parameters, the tensor table (names, types, shapes, offsets) and samples
 // of every tensor's bytes (its first, middle and last 64): two files of one shape but other
 // weights get other fingerprints, at the cost of reading a few pages per tensor.
