@@ -1,11 +1,14 @@
 // rwkv-gpu-bench: the C++ benchmark program. Prints one JSON object per measurement on stdout.
 //   rwkv-gpu-bench devices
 //   rwkv-gpu-bench bandwidth [MiB]                     read bandwidth (GPU-timed kernel) and copy bandwidth
-//   rwkv-gpu-bench model MODEL.gguf [-p 512] [-n 128] [-r 5] [--precision fast|exact] [--dispatches]
+//   rwkv-gpu-bench model MODEL.gguf [-p 512] [-n 128] [-r 5] [-b B] [--precision fast|exact] [--dispatches]
 //        llama-bench's semantics: pp = prompt of p random tokens from an empty state, logits of
 //        the last only; tg = n single-token steps from an empty state, logits read back each step;
 //        one warm-up, then the median of r repetitions. Then one profiled prompt and step: GPU
 //        ms per shader, the GPU's span, and with --dispatches the prompt's dispatches in order.
+//        With -b B also tg at batch B: B sequences from an empty state decode n steps
+//        together as generate_batch runs them (Model::step, the default sampling: temperature 1,
+//        top-p 0.85; each step feeds every sequence the token it drew), and one profiled step.
 //   rwkv-gpu-bench matmul TYPE ROWS K T [-g 1] [-r 20] [--precision fast|exact]
 //        GPU time of one product dispatch (g groups of ROWS x K weights of TYPE, e.g. F16, Q4_K,
 //        times T tokens), the kernel as the table picks it or as $RWKV_GPU_MATMUL forces it; the
@@ -29,6 +32,7 @@
 #include "gguf/ggml_types.hpp"
 #include "ops/matmul.hpp"
 #include "runtime/model.hpp"
+#include "runtime/sampler.hpp"
 #include "tokenizer/world_tokenizer.hpp"
 #include "vk/recorder.hpp"
 
@@ -122,10 +126,10 @@ struct Profile {
   double span_ms;
   std::string in_order;
 };
-Profile profile(rwkv::runtime::Model& model, std::span<const uint32_t> tokens, rwkv::runtime::State& state) {
+template <class Run>
+Profile profile(rwkv::runtime::Model& model, Run run) {
   model.set_profiling(true);
-  state.reset();
-  model.run(tokens, state, rwkv::runtime::LogitsMode::Last);
+  run();
   model.set_profiling(false);
   std::vector<std::pair<std::string, double>> by_op;
   double total = 0;
@@ -151,11 +155,45 @@ Profile profile(rwkv::runtime::Model& model, std::span<const uint32_t> tokens, r
   return {os.str() + "}", timings.size(), timings.empty() ? 0.0 : end - begin, list.str() + "]"};
 }
 
+// tg at batch B (model_bench's -b): the median over `reps` (after a warm-up) of the seconds B
+// sequences take to decode n steps together, and one profiled step.
+struct BatchDecode {
+  double median_s;
+  Profile step;
+};
+BatchDecode batch_decode(rwkv::runtime::Model& model, uint32_t B, uint32_t n, int reps, std::mt19937& rng) {
+  namespace rt = rwkv::runtime;
+  auto state = model.new_state(B);
+  rt::Sampler sampler(model.device(), model.token_penalty_weights(), B, B);
+  std::uniform_int_distribution<uint32_t> token(0, model.config().vocab - 1);
+  std::vector<uint32_t> last(B);
+  std::vector<rwkv::ops::SampleRow> rows(B);
+  uint32_t counter = 0;
+  auto step = [&] {
+    std::vector<rt::StepSeq> seqs;
+    for (uint32_t i = 0; i < B; ++i) {
+      rows[i] = rt::SamplingParams{.seed = i}.row(i, counter);
+      seqs.push_back({{&last[i], 1}, i, &rows[i]});
+    }
+    ++counter;
+    last = model.step(seqs, *state, sampler, nullptr);
+  };
+  std::vector<double> times;
+  for (int rep = 0; rep <= reps; ++rep) {  // rep 0 warms up
+    state->reset();
+    for (auto& t : last) t = token(rng);
+    const auto t0 = Clock::now();
+    for (uint32_t i = 0; i < n; ++i) step();
+    if (rep) times.push_back(seconds_since(t0));
+  }
+  return {median(times), profile(model, step)};
+}
+
 // `precision`: the engine's default when not given.
-int model_bench(const std::string& path, uint32_t pp, uint32_t tg, int reps, std::optional<rwkv::ops::Precision> precision,
-                bool list_dispatches) {
+int model_bench(const std::string& path, uint32_t pp, uint32_t tg, uint32_t batch, int reps,
+                std::optional<rwkv::ops::Precision> precision, bool list_dispatches) {
   const auto t0 = Clock::now();
-  const uint32_t chunk = std::max<uint32_t>(pp, 1);
+  const uint32_t chunk = std::max<uint32_t>({pp, batch, 1});
   auto made = precision ? std::make_unique<rwkv::runtime::Model>(path, "", rwkv::model::ProgressFn{}, chunk, *precision)
                         : std::make_unique<rwkv::runtime::Model>(path, "", rwkv::model::ProgressFn{}, chunk);
   rwkv::runtime::Model& model = *made;
@@ -185,8 +223,15 @@ int model_bench(const std::string& path, uint32_t pp, uint32_t tg, int reps, std
   }
   std::vector<uint32_t> prompt(pp);
   for (auto& t : prompt) t = token(rng);
-  const Profile pp_profile = profile(model, prompt, *state);
-  const Profile tg_profile = profile(model, {prompt.data(), 1}, *state);
+  const auto run = [&](std::span<const uint32_t> tokens) {
+    return [&model, &state, tokens] {
+      state->reset();
+      model.run(tokens, *state, rwkv::runtime::LogitsMode::Last);
+    };
+  };
+  const Profile pp_profile = profile(model, run(prompt));
+  const Profile tg_profile = profile(model, run({prompt.data(), 1}));
+  const std::optional<BatchDecode> tgb = batch ? std::optional(batch_decode(model, batch, tg, reps, rng)) : std::nullopt;
   const double pp_s = median(pp_times), tg_s = median(tg_times);
   const double tg_token_s = tg_s / tg;
   std::cout << "{\"benchmark\": \"model\", \"model\": " << json_string(path) << ", \"device\": " << json_string(info.device_name)
@@ -201,6 +246,10 @@ int model_bench(const std::string& path, uint32_t pp, uint32_t tg, int reps, std
             << ", \"pp_gpu_profile\": " << pp_profile.by_shader << ", \"tg_gpu_profile\": " << tg_profile.by_shader
             << ", \"pp_dispatches\": " << pp_profile.dispatches << ", \"tg_dispatches\": " << tg_profile.dispatches
             << ", \"pp_gpu_span_ms\": " << pp_profile.span_ms << ", \"tg_gpu_span_ms\": " << tg_profile.span_ms;
+  if (tgb)
+    std::cout << ", \"batch\": " << batch << ", \"tgb_median_s\": " << tgb->median_s
+              << ", \"tgb_tokens_per_s\": " << batch * tg / tgb->median_s << ", \"tgb_gpu_profile\": " << tgb->step.by_shader
+              << ", \"tgb_dispatches\": " << tgb->step.dispatches << ", \"tgb_gpu_span_ms\": " << tgb->step.span_ms;
   if (list_dispatches) std::cout << ", \"pp_dispatch_list\": " << pp_profile.in_order;
   std::cout << ", \"pipelines\": " << pipelines_json(*model.device()) << "}\n";
   return 0;
@@ -302,7 +351,8 @@ int main(int argc, char** argv) {
       std::optional<rwkv::ops::Precision> precision;
       if (at != args.end() && at + 1 != args.end()) precision = rwkv::ops::parse_precision(*(at + 1));
       const bool list = std::find(args.begin(), args.end(), "--dispatches") != args.end();
-      return model_bench(args[1], option(args, "-p", 512), option(args, "-n", 128), int(option(args, "-r", 5)), precision, list);
+      return model_bench(args[1], option(args, "-p", 512), option(args, "-n", 128), option(args, "-b", 0), int(option(args, "-r", 5)),
+                         precision, list);
     }
     if (args.size() >= 5 && args[0] == "matmul") {
       const auto at = std::find(args.begin(), args.end(), "--precision");
@@ -316,7 +366,7 @@ int main(int argc, char** argv) {
     std::cerr << "rwkv-gpu-bench: error: " << e.what() << "\n";
     return 1;
   }
-  std::cerr << "usage: rwkv-gpu-bench devices | bandwidth [MiB] | model MODEL.gguf [-p 512] [-n 128] [-r 5] [--precision fast|exact] [--dispatches]\n"
+  std::cerr << "usage: rwkv-gpu-bench devices | bandwidth [MiB] | model MODEL.gguf [-p 512] [-n 128] [-r 5] [-b B] [--precision fast|exact] [--dispatches]\n"
                "       | matmul TYPE ROWS K T [-g 1] [-r 20] [--precision fast|exact] | tokenize VOCAB.txt TEXT_FILE [REPEATS]\n";
   return 2;
 }

@@ -52,12 +52,53 @@ constexpr Wkv7Rule k_wkv7_rules[] = {
     {Wkv7Kernel::Sequential, false, 0},
 };
 
+// Invocations per state row of the sequential kernel (wkv7.comp LANES), by device type: the first
+// row that holds. CPU devices (lavapipe) run a workgroup's invocations in turn: one per row there.
+struct Wkv7LanesRule {
+  bool gpu_only;
+  uint32_t lanes;
+};
+constexpr Wkv7LanesRule k_wkv7_lanes_rules[] = {
+    {true, 8},
+    {false, 1},
+};
+
+// wkv7.comp's shared memory: five [N] floats and reduce.glsl's vec4 per invocation.
+uint64_t sequential_shared_bytes(uint32_t n, uint32_t lanes) { return 4ull * 5 * n + 16ull * n * lanes; }
+
 }  // namespace
 
+uint32_t wkv7_row_lanes(const vk::DeviceInfo& device, uint32_t head_size, const std::string& forced) {
+  uint32_t lanes = 1;
+  for (const auto& r : k_wkv7_lanes_rules)
+    if (!r.gpu_only || device.type != "cpu") {
+      lanes = r.lanes;
+      break;
+    }
+  const char* colon = forced.rfind("sequential:", 0) == 0 ? forced.c_str() + 11 : nullptr;
+  if (colon) {
+    char* tail = nullptr;
+    const unsigned long want = std::strtoul(colon, &tail, 10);
+    if (!*colon || *tail || want == 0 || (want & (want - 1)) || want > device.min_subgroup_size || head_size % want ||
+        uint64_t(want) * head_size > device.max_workgroup_invocations)
+      throw InvalidArgument("RWKV_GPU_WKV='" + forced + "': LANES must be a power of two dividing the head size (" +
+                            std::to_string(head_size) + "), at most the subgroup size (" + std::to_string(device.min_subgroup_size) +
+                            ") and with the head size at most the workgroup size (" + std::to_string(device.max_workgroup_invocations) + ")");
+    return uint32_t(want);
+  }
+  // The table's lanes, halved until the row's invocations share a subgroup, divide the head and
+  // the workgroup fits the device.
+  while (lanes > 1 && (lanes > device.min_subgroup_size || head_size % lanes ||
+                       uint64_t(lanes) * head_size > device.max_workgroup_invocations ||
+                       sequential_shared_bytes(head_size, lanes) > device.max_compute_shared_memory_size))
+    lanes /= 2;
+  return lanes;
+}
+
 Wkv7Kernel choose_wkv7(const vk::DeviceInfo& device, uint32_t n_tokens, uint32_t n_seqs, const std::string& forced) {
-  if (forced == "sequential") return Wkv7Kernel::Sequential;
+  if (forced == "sequential" || forced.rfind("sequential:", 0) == 0) return Wkv7Kernel::Sequential;
   if (forced == "chunked") return Wkv7Kernel::Chunked;
-  if (!forced.empty()) throw InvalidArgument("RWKV_GPU_WKV='" + forced + "': expected sequential or chunked");
+  if (!forced.empty()) throw InvalidArgument("RWKV_GPU_WKV='" + forced + "': expected sequential, sequential:LANES or chunked");
   for (const auto& r : k_wkv7_rules)
     if (n_tokens >= uint64_t(r.min_tokens_per_seq) * std::max(n_seqs, 1u) && (!r.gpu_only || device.type != "cpu")) return r.kernel;
   return Wkv7Kernel::Sequential;
@@ -73,27 +114,23 @@ void wkv7(vk::Recorder& rec, const vk::BufferRange& rkv, const vk::BufferRange& 
           const BatchView& batch, uint32_t head_size, const vk::BufferRange& out, const vk::BufferRange& scratch) {
   const uint32_t T = batch.n_tokens, C = vectors.C;
   if (head_size == 0 || C % head_size) throw InvalidArgument("[wkv7] n_embd must be a multiple of the head size");
-  if (head_size > rec.device().info().max_workgroup_invocations)
+  const auto& info = rec.device().info();
+  if (head_size > info.max_workgroup_invocations)
     throw InvalidArgument("[wkv7] head size " + std::to_string(head_size) + " exceeds the device's workgroup size");
-  // wkv7.comp's shared arrays: five [N] floats, reduce.glsl's [N] vec4 and a [SLAB][N + 1] slab of
-  // the state, the whole head (N rows) where it fits, else 16 rows.
-  const auto shared_bytes = [&](uint32_t slab) { return 4ull * (9 * head_size + slab * (head_size + 1)); };
-  const uint64_t limit = rec.device().info().max_compute_shared_memory_size;
-  const uint32_t slab = shared_bytes(head_size) <= limit ? head_size : std::min(head_size, 16u);
-  if (const uint64_t shared = shared_bytes(slab); shared > limit)
+  if (const uint64_t shared = sequential_shared_bytes(head_size, 1); shared > info.max_compute_shared_memory_size)
     throw InvalidArgument("[wkv7] head size " + std::to_string(head_size) + " needs " + std::to_string(shared) +
-                          " bytes of shared memory; the device allows " + std::to_string(limit));
+                          " bytes of shared memory; the device allows " + std::to_string(info.max_compute_shared_memory_size));
   const uint64_t tc = uint64_t(T) * C * 4;
   if (rkv.bytes() < 3 * tc || lora.bytes() < 4 * tc || v_first.bytes() < tc || out.bytes() < tc)
     throw InvalidArgument("[wkv7] a buffer is smaller than its [*, T, C] shape");
   Push push{T, C, layer0 ? 1u : 0u, rows.w0, rows.a0, rows.v0, rows.k_k, rows.k_a, rows.r_k,
             rows.ln_x_w, rows.ln_x_b, state.offset, state.stride, batch.n_seqs, 0, T};
   const uint32_t heads = C / head_size;
-  const char* forced = std::getenv("RWKV_GPU_WKV");
-  const bool chunk_fits =
-      chunked_runs_on(rec.device().info(), head_size) && scratch.bytes() >= wkv7_scratch_floats(T, C, head_size) * 4;
-  if (choose_wkv7(rec.device().info(), T, batch.n_seqs, forced ? forced : "") == Wkv7Kernel::Sequential || !chunk_fits) {
-    const auto& pipeline = rec.device().pipeline({ShaderId::wkv7, 7, sizeof(Push), {head_size, slab}});
+  const std::string forced = std::getenv("RWKV_GPU_WKV") ? std::getenv("RWKV_GPU_WKV") : "";
+  const bool chunk_fits = chunked_runs_on(info, head_size) && scratch.bytes() >= wkv7_scratch_floats(T, C, head_size) * 4;
+  if (choose_wkv7(info, T, batch.n_seqs, forced) == Wkv7Kernel::Sequential || !chunk_fits) {
+    const uint32_t lanes = wkv7_row_lanes(info, head_size, forced);
+    const auto& pipeline = rec.device().pipeline({ShaderId::wkv7, 7, sizeof(Push), {head_size * lanes, head_size, lanes}});
     push.window_tokens = std::max(1u, k_window_work / head_size);
     const uint32_t longest = T - std::max(batch.n_seqs, 1u) + 1;  // every sequence has a token
     for (push.window_begin = 0; push.window_begin < longest; push.window_begin += push.window_tokens)

@@ -18,8 +18,14 @@ enum class Wkv7Kernel : uint32_t { Sequential, Chunked };
 
 // The kernel for a batch of n_tokens in n_seqs sequences (a table in wkv7.cpp). `forced` is
 // $RWKV_GPU_WKV ("" when unset, read at each call; for tests and benchmarks): "sequential" or
-// "chunked" replaces the table's choice; anything else is an InvalidArgument.
+// "chunked" replaces the table's choice, "sequential:LANES" also forces wkv7_row_lanes; anything
+// else is an InvalidArgument.
 Wkv7Kernel choose_wkv7(const vk::DeviceInfo& device, uint32_t n_tokens, uint32_t n_seqs, const std::string& forced);
+
+// Invocations per state row of the sequential kernel for the head size (a table in wkv7.cpp,
+// bounded by the device's subgroup and workgroup sizes), or LANES of a `forced` "sequential:LANES"
+// (InvalidArgument where the device or head size cannot take it).
+uint32_t wkv7_row_lanes(const vk::DeviceInfo& device, uint32_t head_size, const std::string& forced);
 
 // Floats of scratch the chunked kernel needs for max_tokens tokens (0 for the sequential one).
 uint64_t wkv7_scratch_floats(uint32_t max_tokens, uint32_t n_embd, uint32_t head_size);

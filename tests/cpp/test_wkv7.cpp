@@ -15,6 +15,7 @@
 #include <string>
 #include <utility>
 
+#include "common/error.hpp"
 #include "ops/wkv7.hpp"
 #include "vk/device.hpp"
 
@@ -243,6 +244,24 @@ void check_all_cases(const char* kernel) {
 }
 
 TEST(Wkv7, SequentialKernelMatchesTheReference) { check_all_cases("sequential"); }
+// Every row width the device takes (wkv7_row_lanes): lavapipe's subgroups of 8 take 1 to 8.
+TEST(Wkv7, SequentialKernelMatchesTheReferenceAtEveryRowWidth) {
+  const auto& info = device()->info();
+  for (uint32_t lanes = 2; lanes <= std::min(info.min_subgroup_size, 16u); lanes *= 2) {
+    const std::string forced = "sequential:" + std::to_string(lanes);
+    SCOPED_TRACE(forced);
+    check_all_cases(forced.c_str());
+  }
+}
+TEST(Wkv7, RowWidthOutsideTheDeviceIsRefused) {
+  const auto& info = device()->info();
+  EXPECT_THROW(ops::wkv7_row_lanes(info, 64, "sequential:3"), InvalidArgument);
+  EXPECT_THROW(ops::wkv7_row_lanes(info, 64, "sequential:0"), InvalidArgument);
+  EXPECT_THROW(ops::wkv7_row_lanes(info, 64, "sequential:"), InvalidArgument);
+  EXPECT_THROW(ops::wkv7_row_lanes(info, 64, "sequential:" + std::to_string(2 * info.max_subgroup_size)), InvalidArgument);
+  EXPECT_THROW(ops::wkv7_row_lanes(info, 24, "sequential:16"), InvalidArgument);
+  EXPECT_EQ(ops::wkv7_row_lanes(info, 64, "sequential:2"), 2u);
+}
 TEST(Wkv7, ChunkedKernelMatchesTheReference) { check_all_cases("chunked"); }
 
 }  // namespace

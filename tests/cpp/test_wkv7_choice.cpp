@@ -1,7 +1,10 @@
 // The WKV selection table (ops/wkv7.cpp): the chunked form for sequences of 32+ tokens on GPUs,
 // counted per sequence (a decode step of many one-token sequences stays sequential), the
-// sequential kernel on CPU devices, and $RWKV_GPU_WKV's values.
+// sequential kernel on CPU devices, $RWKV_GPU_WKV's values, and the sequential kernel's
+// invocations per state row.
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "common/error.hpp"
 #include "ops/wkv7.hpp"
@@ -13,6 +16,9 @@ vk::DeviceInfo device(const char* type) {
   vk::DeviceInfo d{};
   d.name = "a test device";
   d.type = type;
+  d.subgroup_size = d.min_subgroup_size = d.max_subgroup_size = std::string(type) == "cpu" ? 8 : 32;
+  d.max_workgroup_invocations = 1024;
+  d.max_compute_shared_memory_size = 48 << 10;
   return d;
 }
 
@@ -32,7 +38,23 @@ TEST(Wkv7Choice, ForcedByEnvironmentValue) {
   const auto gpu = device("discrete"), cpu = device("cpu");
   EXPECT_EQ(ops::choose_wkv7(cpu, 1, 1, "chunked"), K::Chunked);
   EXPECT_EQ(ops::choose_wkv7(gpu, 4096, 1, "sequential"), K::Sequential);
+  EXPECT_EQ(ops::choose_wkv7(gpu, 4096, 1, "sequential:4"), K::Sequential);
   EXPECT_THROW(ops::choose_wkv7(gpu, 64, 1, "parallel"), InvalidArgument);
+}
+
+// The sequential kernel's invocations per state row: the table's 8 on GPUs and 1 on CPUs, halved
+// where the subgroup, the head size or the workgroup limit cannot take them.
+TEST(Wkv7Choice, RowLanesFromTheTableWithinTheDevice) {
+  const auto gpu = device("discrete"), cpu = device("cpu");
+  EXPECT_EQ(ops::wkv7_row_lanes(gpu, 64, ""), 8u);
+  EXPECT_EQ(ops::wkv7_row_lanes(cpu, 64, ""), 1u);
+  EXPECT_EQ(ops::wkv7_row_lanes(gpu, 64, "chunked"), 8u);
+  EXPECT_EQ(ops::wkv7_row_lanes(gpu, 36, ""), 4u);   // 36 = 4 x 9
+  EXPECT_EQ(ops::wkv7_row_lanes(gpu, 512, ""), 2u);  // 1,024 invocations at most
+  auto narrow = gpu;
+  narrow.min_subgroup_size = 4;
+  EXPECT_EQ(ops::wkv7_row_lanes(narrow, 64, ""), 4u);
+  EXPECT_EQ(ops::wkv7_row_lanes(cpu, 64, "sequential:4"), 4u);
 }
 
 }  // namespace

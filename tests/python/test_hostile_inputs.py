@@ -85,14 +85,15 @@ except rwkv_gpu.GGUFError as e:
 
 
 def test_head_size_past_the_devices_shared_memory_is_a_value_error(tmp_path):
-    """A head of 512 needs 51 KiB of shared memory in the WKV kernel; lavapipe allows 32 KiB (and
-    the H200 48): a clear error, not a validation message or a failed pipeline."""
-    path = tmp_path / "head512.gguf"
-    random_model(path, n_layer=1, n_embd=512, head_size=512, vocab=100, dtype="f32")
+    """A head of 1024 needs 36 KiB of shared memory in the sequential WKV kernel (36 bytes per
+    channel of the head: ops/wkv7.cpp); lavapipe allows 32 KiB: a clear error, not a validation
+    message or a failed pipeline."""
+    path = tmp_path / "head1024.gguf"
+    random_model(path, n_layer=1, n_embd=1024, head_size=1024, vocab=100, dtype="f32")
     model = rwkv_gpu.Model(path)
-    limit = next(d for d in rwkv_gpu.devices() if d.selected).max_compute_shared_memory_size
-    if limit >= 51264:
-        pytest.skip(f"this device allows {limit} bytes of shared memory: a head of 512 fits")
+    device = next(d for d in rwkv_gpu.devices() if d.selected)
+    if device.max_compute_shared_memory_size >= 36 * 1024:
+        pytest.skip(f"this device allows {device.max_compute_shared_memory_size} bytes of shared memory: a head of 1024 fits")
     with pytest.raises(ValueError, match="shared memory"):
         model.run([1, 2, 3])
 

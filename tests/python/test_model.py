@@ -109,6 +109,20 @@ def test_random_multi_head_model_long_sequence(tmp_path, n_embd, head_size):
     np.testing.assert_allclose(stepped, prefill, rtol=0, atol=1e-5)
 
 
+def test_a_head_of_512_matches_reference(tmp_path):
+    """One head of 512 channels: the sequential WKV kernel holds a row of 512 state floats per
+    invocation (and on GPUs 2 invocations per row: ops/wkv7.cpp halves its 8 to fit 1,024); prefill
+    and decode steps against the reference."""
+    path = tmp_path / "head512.gguf"
+    random_model(path, n_layer=1, n_embd=512, head_size=512, vocab=100, dtype="f32", seed=5)
+    tokens = np.random.default_rng(2).integers(0, 100, 9)
+    prefill = _check(path, tokens)
+    model = rwkv_gpu.Model(path)
+    state = model.new_state()
+    stepped = np.stack([model.run([t], state) for t in tokens])
+    np.testing.assert_allclose(stepped, prefill, rtol=0, atol=1e-5 * max(1.0, float(np.abs(prefill).max())))
+
+
 def test_a_prompt_in_several_submissions_matches_reference(tmp_path):
     """A chunk of at least 2^18 tokens x n_embd goes to the GPU in several submissions (the GPU
     runs the first layers while the host records the next: runtime::submission_layers, whose
