@@ -8,9 +8,13 @@
 namespace rwkv::ops {
 namespace {
 
-// Tokens per chunk on GPUs: at 65,536 tokens 64 workgroups per row (4 tokens per invocation and
-// pass), where one workgroup walking the whole row took 0.41-0.48 ms a step on the H200.
-constexpr uint32_t k_chunk_tokens = 1024, k_max_chunks = 256;
+// Tokens per chunk on GPUs: at 65,536 tokens 16 workgroups per row (16 tokens per invocation and
+// pass). One workgroup walking the whole row took 0.41-0.48 ms a step on the H200. 64 chunks of
+// 1,024 tokens took 0.15 ms for one row and 1.06 ms for 64 rows (a 2.9B generate_batch step: 4,096
+// workgroups a pass, each summing its buckets for 4 tokens an invocation); 16 chunks took 0.18 and
+// 0.42 ms (H100, docs/benchmarks.md, 2026-12-07). The chunks do not depend on the number of rows,
+// so that a sequence draws the same tokens alone or in a batch.
+constexpr uint32_t k_chunk_tokens = 4096, k_max_chunks = 256;
 
 // Invocations per workgroup: 256 on GPUs (a power of two: the argmax reduces by halves), fewer
 // where the device allows fewer or its shared memory (about 45 bytes per invocation) is smaller.
