@@ -12,6 +12,6 @@ date -u +%FT%TZ | tee -a "$OUT/gpu.txt"
 RWKV_SHARED_MODELS=$PWD/.bench .bench/rwkv_gpu_tests >"$OUT/gpu_tests.txt" 2>&1
 echo "rwkv_gpu_tests exit $?"
 grep -E "^\[  (PASSED|FAILED) |tests? from .* ran|^\[  FAILED" "$OUT/gpu_tests.txt" | head -20
-grep "coopmat max error" "$OUT/gpu_tests.txt" | sort -t: -k2 -g | tail -3
+grep "coopmat max error" "$OUT/gpu_tests.txt" | awk '{print $NF, $0}' | sort -g | tail -3 | cut -d" " -f2-  # the largest three
 RWKV_SHARED_MODELS=$PWD/.bench RWKV_GPU_ERROR_LOG=$OUT/errors.jsonl \
   python3 -m pytest -m gpu -q -p no:cacheprovider tests/python/test_precision_fast.py 2>&1 | tee "$OUT/pytest_gpu.txt" | tail -15
