@@ -3,7 +3,9 @@
 # builds the Python package there (build_rwkv_gpu). Defines build_rwkv_gpu and
 # build_llama_cpp_python for scripts that run the builds themselves (side by side). Carry: .gl,
 # .whl (and .vkdev to build the package, .llcpp to build llama-cpp-python). Creates $OUT, which
-# may name a folder not made yet.
+# may name a folder not made yet. The device tool brings back at most 8 files from its $OUT: a call
+# that runs several scripts gives each its own OUT under a local folder and packs that folder into
+# one archive in the tool's $OUT after each script (tar czf "$OUT/all.tgz" -C /tmp/r .).
 mkdir -p "${OUT:?}"
 for f in .gl/*.deb; do dpkg -x "$f" /; done
 ldconfig
