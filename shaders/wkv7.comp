@@ -6,7 +6,7 @@
 // One workgroup per (sequence, head). LANES consecutive invocations own state row i (value index)
 // of the head, invocation lane of them the columns lane + LANES m: a row's sums over its columns
 // end in LANES-wide subgroup shuffles, and the state moves between memory and registers directly,
-// each load or store of a subgroup covering LANES consecutive floats of 32 / LANES rows. A decode
+// each load or store of a subgroup covering LANES consecutive floats of each of its rows. A decode
 // step is latency-bound: LANES > 1 gives a head more invocations, each a shorter chain of work
 // (the host picks LANES, ops/wkv7.cpp). Every invocation of a row computes the row's channel values
 // (its loads are the same addresses); the row's first invocation shares them and adds them into

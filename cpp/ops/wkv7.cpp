@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "layouts.h"
@@ -69,29 +70,31 @@ uint64_t sequential_shared_bytes(uint32_t n, uint32_t lanes) { return 4ull * 5 *
 }  // namespace
 
 uint32_t wkv7_row_lanes(const vk::DeviceInfo& device, uint32_t head_size, const std::string& forced) {
+  // A width the kernel can take: a power of two dividing the head, a row's invocations inside one
+  // subgroup, the workgroup and its shared memory within the device's limits.
+  const auto fits = [&](uint64_t lanes) {
+    return lanes && !(lanes & (lanes - 1)) && lanes <= device.min_subgroup_size && head_size % lanes == 0 &&
+           lanes * head_size <= device.max_workgroup_invocations &&
+           sequential_shared_bytes(head_size, uint32_t(lanes)) <= device.max_compute_shared_memory_size;
+  };
+  if (forced.rfind("sequential:", 0) == 0) {
+    const char* digits = forced.c_str() + std::strlen("sequential:");
+    char* tail = nullptr;
+    const unsigned long want = std::strtoul(digits, &tail, 10);
+    if (!*digits || *tail || want > UINT32_MAX || !fits(want))
+      throw InvalidArgument("RWKV_GPU_WKV='" + forced + "': LANES must be a power of two dividing the head size (" +
+                            std::to_string(head_size) + "), at most the subgroup size (" + std::to_string(device.min_subgroup_size) +
+                            "), with the head size within the workgroup size (" +
+                            std::to_string(device.max_workgroup_invocations) + ") and shared memory");
+    return uint32_t(want);
+  }
   uint32_t lanes = 1;
   for (const auto& r : k_wkv7_lanes_rules)
     if (!r.gpu_only || device.type != "cpu") {
       lanes = r.lanes;
       break;
     }
-  const char* colon = forced.rfind("sequential:", 0) == 0 ? forced.c_str() + 11 : nullptr;
-  if (colon) {
-    char* tail = nullptr;
-    const unsigned long want = std::strtoul(colon, &tail, 10);
-    if (!*colon || *tail || want == 0 || (want & (want - 1)) || want > device.min_subgroup_size || head_size % want ||
-        uint64_t(want) * head_size > device.max_workgroup_invocations)
-      throw InvalidArgument("RWKV_GPU_WKV='" + forced + "': LANES must be a power of two dividing the head size (" +
-                            std::to_string(head_size) + "), at most the subgroup size (" + std::to_string(device.min_subgroup_size) +
-                            ") and with the head size at most the workgroup size (" + std::to_string(device.max_workgroup_invocations) + ")");
-    return uint32_t(want);
-  }
-  // The table's lanes, halved until the row's invocations share a subgroup, divide the head and
-  // the workgroup fits the device.
-  while (lanes > 1 && (lanes > device.min_subgroup_size || head_size % lanes ||
-                       uint64_t(lanes) * head_size > device.max_workgroup_invocations ||
-                       sequential_shared_bytes(head_size, lanes) > device.max_compute_shared_memory_size))
-    lanes /= 2;
+  while (lanes > 1 && !fits(lanes)) lanes /= 2;  // the table's width, halved until it fits
   return lanes;
 }
 
@@ -126,7 +129,8 @@ void wkv7(vk::Recorder& rec, const vk::BufferRange& rkv, const vk::BufferRange& 
   Push push{T, C, layer0 ? 1u : 0u, rows.w0, rows.a0, rows.v0, rows.k_k, rows.k_a, rows.r_k,
             rows.ln_x_w, rows.ln_x_b, state.offset, state.stride, batch.n_seqs, 0, T};
   const uint32_t heads = C / head_size;
-  const std::string forced = std::getenv("RWKV_GPU_WKV") ? std::getenv("RWKV_GPU_WKV") : "";
+  const char* env = std::getenv("RWKV_GPU_WKV");
+  const std::string forced = env ? env : "";
   const bool chunk_fits = chunked_runs_on(info, head_size) && scratch.bytes() >= wkv7_scratch_floats(T, C, head_size) * 4;
   if (choose_wkv7(info, T, batch.n_seqs, forced) == Wkv7Kernel::Sequential || !chunk_fits) {
     const uint32_t lanes = wkv7_row_lanes(info, head_size, forced);

@@ -55,6 +55,10 @@ TEST(Wkv7Choice, RowLanesFromTheTableWithinTheDevice) {
   narrow.min_subgroup_size = 4;
   EXPECT_EQ(ops::wkv7_row_lanes(narrow, 64, ""), 4u);
   EXPECT_EQ(ops::wkv7_row_lanes(cpu, 64, "sequential:4"), 4u);
+  auto small = gpu;  // 4 KiB of shared memory: 20 bytes per channel and 16 per invocation fit 2 lanes at 64
+  small.max_compute_shared_memory_size = 4096;
+  EXPECT_EQ(ops::wkv7_row_lanes(small, 64, ""), 2u);
+  EXPECT_THROW(ops::wkv7_row_lanes(small, 64, "sequential:8"), InvalidArgument);
 }
 
 }  // namespace
