@@ -2,7 +2,6 @@
 // out[r, :] = LayerNorm(x[row(r), :]) * weight + bias, one workgroup per output row r.
 // row(r) = rows[r] when p.use_rows, else r (ln_out of only the tokens whose logits are wanted).
 #extension GL_GOOGLE_include_directive : require
-#extension GL_EXT_control_flow_attributes : require
 layout(local_size_x_id = 0) in;
 
 layout(binding = 0) readonly buffer X { float x[]; };        // [T, C]
@@ -19,20 +18,13 @@ void main() {
   const uint r = gl_WorkGroupID.x;
   const uint src = (p.use_rows != 0u ? rows[r] : r) * p.C;
   const uint tid = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
-  // BATCH channels an invocation at a time, their loads issued together (ln_shift_mix.comp says why).
-  const uint BATCH = 8u;
   float s = 0.0;
-  for (uint c0 = tid; c0 < p.C; c0 += BATCH * wg) {
-    float v[BATCH];
-    [[unroll]] for (uint i = 0u; i < BATCH; ++i) v[i] = c0 + i * wg < p.C ? x[src + c0 + i * wg] : 0.0;
-    [[unroll]] for (uint i = 0u; i < BATCH; ++i) s += v[i];
-  }
+  for (uint c = tid; c < p.C; c += wg) s += x[src + c];
   const float mean = workgroup_sum(s) / float(p.C);
   float q = 0.0;
-  for (uint c0 = tid; c0 < p.C; c0 += BATCH * wg) {
-    float v[BATCH];
-    [[unroll]] for (uint i = 0u; i < BATCH; ++i) v[i] = c0 + i * wg < p.C ? x[src + c0 + i * wg] - mean : 0.0;
-    [[unroll]] for (uint i = 0u; i < BATCH; ++i) q += v[i] * v[i];
+  for (uint c = tid; c < p.C; c += wg) {
+    const float d = x[src + c] - mean;
+    q += d * d;
   }
   const float rstd = inversesqrt(workgroup_sum(q) / float(p.C) + p.eps);
   for (uint c = tid; c < p.C; c += wg)

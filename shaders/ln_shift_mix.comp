@@ -10,7 +10,6 @@
 // (matmul_coopmat.comp's X16: rows of ceil(C / 8) * 8 halves, zeros past C), two channels per
 // invocation and store, so that those products need no conversion step of their own.
 #extension GL_GOOGLE_include_directive : require
-#extension GL_EXT_control_flow_attributes : require
 layout(local_size_x_id = 0) in;
 
 #include "batch.glsl"
@@ -29,29 +28,16 @@ layout(push_constant, std430) uniform Push { ShiftMixPush p; };
 #include "reduce.glsl"
 
 // Mean and reciprocal std of rows a and b, as (mean_a, rstd_a, mean_b, rstd_b): two passes (for
-// accuracy with tiny inputs), both rows in each workgroup reduction. An invocation loads its
-// channels BATCH at a time, the loads of a batch issued together: a loop of one channel an
-// iteration waited on each load in turn (10 load latencies at one token of the 2.9B model).
-const uint BATCH = 8u;
-vec2 row_pair(uint a, uint b, uint c) { return c < p.C ? vec2(x[a * p.C + c], x[b * p.C + c]) : vec2(0.0); }
-
+// accuracy with tiny inputs), both rows in each workgroup reduction.
 vec4 row_stats(uint a, uint b) {
   const uint tid = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
   vec2 s = vec2(0.0);
-  for (uint c0 = tid; c0 < p.C; c0 += BATCH * wg) {
-    vec2 v[BATCH];
-    [[unroll]] for (uint i = 0u; i < BATCH; ++i) v[i] = row_pair(a, b, c0 + i * wg);
-    [[unroll]] for (uint i = 0u; i < BATCH; ++i) s += v[i];
-  }
+  for (uint c = tid; c < p.C; c += wg) s += vec2(x[a * p.C + c], x[b * p.C + c]);
   const vec2 mean = workgroup_sum(vec4(s, 0.0, 0.0)).xy / float(p.C);
   vec2 q = vec2(0.0);
-  for (uint c0 = tid; c0 < p.C; c0 += BATCH * wg) {
-    vec2 v[BATCH];
-    [[unroll]] for (uint i = 0u; i < BATCH; ++i) v[i] = row_pair(a, b, c0 + i * wg);
-    [[unroll]] for (uint i = 0u; i < BATCH; ++i) {
-      const vec2 d = v[i] - mean;
-      if (c0 + i * wg < p.C) q += d * d;
-    }
+  for (uint c = tid; c < p.C; c += wg) {
+    const vec2 d = vec2(x[a * p.C + c], x[b * p.C + c]) - mean;
+    q += d * d;
   }
   const vec2 rstd = inversesqrt(workgroup_sum(vec4(q, 0.0, 0.0)).xy / float(p.C) + p.eps);
   return vec4(mean.x, rstd.x, mean.y, rstd.y);
