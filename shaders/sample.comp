@@ -26,7 +26,6 @@
 // Every workgroup that needs the row's max, total or ranges derives them from the same partials
 // in the same order, so all agree.
 #extension GL_GOOGLE_include_directive : require
-#extension GL_EXT_control_flow_attributes : require
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint G = 1;  // chunks per row
 
@@ -74,15 +73,6 @@ float penalized(uint v) {
 // the row then draws no token but the marker 0xFFFFFFFF, which the host reports as an error.
 float key_of(float l) { return isnan(l) || isinf(l) ? 1.0 / 0.0 : l; }
 
-// The loops over a workgroup's tokens load them BATCH at a time, the loads of a batch issued
-// together: a loop that loaded one token per iteration waited on each load in turn (16 tokens an
-// invocation: 16 load latencies a pass on a GPU). Tokens at first + i * stride, i < BATCH, those
-// at or past `last` left out by the callers (their value is not used).
-const uint BATCH = 8u;
-void load_batch(uint first, uint stride, uint last, out float l[BATCH]) {
-  [[unroll]] for (uint i = 0u; i < BATCH; ++i) l[i] = first + i * stride < last ? penalized(first + i * stride) : 0.0;
-}
-
 shared float s_best[WG];
 shared uint s_best_index[WG];
 
@@ -126,7 +116,7 @@ void row_stats() {
   inv_z = 1.0 / workgroup_sum(z_own);
 }
 
-float probability(float l) { return exp(l - row_max) * inv_z; }
+float probability(uint v) { return exp(penalized(v) - row_max) * inv_z; }
 
 bool samples() { return !non_finite && rp.temperature > 0.0; }
 bool searches(uint s) { return s == 0u ? rp.top_k > 0u && rp.top_k < p.V : rp.top_p < 1.0; }
@@ -197,23 +187,10 @@ uint pcg(uint v) {
 uint part_first() { return min(chunk_last, chunk_first + gl_LocalInvocationID.x * ((chunk_last - chunk_first + WG - 1u) / WG)); }
 uint part_last() { return min(chunk_last, part_first() + (chunk_last - chunk_first + WG - 1u) / WG); }
 
-// The weight in the draw of a token of penalized logit l: its probability ^ (1 / temperature); -1
-// below the cutoff.
-float drawn_mass(float l, uint cut) {
-  return floatBitsToUint(probability(l)) >= cut ? exp((l - row_max) * (1.0 / rp.temperature)) : -1.0;
-}
-
-// The sum of max(drawn_mass, 0) over this invocation's part of the chunk, in token order.
-float part_mass(uint cut) {
-  const uint first = part_first(), last = part_last();
-  float sum = 0.0;
-  for (uint v0 = first; v0 < last; v0 += BATCH) {
-    float l[BATCH];
-    load_batch(v0, 1u, last, l);
-    [[unroll]] for (uint i = 0u; i < BATCH; ++i)
-      if (v0 + i < last) sum += max(drawn_mass(l[i], cut), 0.0);
-  }
-  return sum;
+// A token's weight in the draw: its probability ^ (1 / temperature); -1 below the cutoff.
+float drawn_mass(uint v, uint cut) {
+  const float l = penalized(v);
+  return floatBitsToUint(exp(l - row_max) * inv_z) >= cut ? exp((l - row_max) * (1.0 / rp.temperature)) : -1.0;
 }
 
 shared float s_segment[WG];
@@ -235,25 +212,16 @@ void main() {
 #if defined(STATS)
   float top = -1.0 / 0.0;
   uint top_index = 0xFFFFFFFFu;
-  for (uint v0 = chunk_first + tid; v0 < chunk_last; v0 += BATCH * WG) {
-    float l[BATCH];
-    load_batch(v0, WG, chunk_last, l);
-    [[unroll]] for (uint i = 0u; i < BATCH; ++i) {
-      const float k = key_of(l[i]);
-      if (v0 + i * WG < chunk_last && k > top) top = k, top_index = v0 + i * WG;
-    }
+  for (uint v = chunk_first + tid; v < chunk_last; v += WG) {
+    const float k = key_of(penalized(v));
+    if (k > top) top = k, top_index = v;
   }
   float m;
   uint m_index;
   workgroup_argmax(top, top_index, m, m_index);
   float z = 0.0;
   if (!isinf(m))
-    for (uint v0 = chunk_first + tid; v0 < chunk_last; v0 += BATCH * WG) {
-      float l[BATCH];
-      load_batch(v0, WG, chunk_last, l);
-      [[unroll]] for (uint i = 0u; i < BATCH; ++i)
-        if (v0 + i * WG < chunk_last) z += exp(l[i] - m);
-    }
+    for (uint v = chunk_first + tid; v < chunk_last; v += WG) z += exp(penalized(v) - m);
   z = workgroup_sum(z);
   if (tid == 0u) {
     scratch[stats_at(g)] = floatBitsToUint(m);
@@ -274,16 +242,12 @@ void main() {
     const uint lo = range[s].x, hi = range[s].y, step = step_of(range[s]);
     float tail[BUCKETS];
     for (uint j = 0u; j < BUCKETS; ++j) tail[j] = 0.0;
-    for (uint v0 = chunk_first + tid; v0 < chunk_last; v0 += BATCH * WG) {
-      float l[BATCH];
-      load_batch(v0, WG, chunk_last, l);
-      [[unroll]] for (uint i = 0u; i < BATCH; ++i) {
-        const uint bits = floatBitsToUint(probability(l[i]));
-        if (v0 + i * WG >= chunk_last || bits < lo) continue;
-        const uint bucket = bits >= hi ? 16u : min(15u, (bits - lo) / step);
-        const float w = s == 0u ? 1.0 : uintBitsToFloat(bits);
-        for (uint j = 0u; j < BUCKETS; ++j) tail[j] += j == bucket ? w : 0.0;  // constant indices: registers
-      }
+    for (uint v = chunk_first + tid; v < chunk_last; v += WG) {
+      const uint bits = floatBitsToUint(probability(v));
+      if (bits < lo) continue;
+      const uint bucket = bits >= hi ? 16u : min(15u, (bits - lo) / step);
+      const float w = s == 0u ? 1.0 : uintBitsToFloat(bits);
+      for (uint j = 0u; j < BUCKETS; ++j) tail[j] += j == bucket ? w : 0.0;  // constant indices: registers
     }
     workgroup_sum17(tail);
     if (tid == 0u)
@@ -294,7 +258,10 @@ void main() {
   if (!(rp.temperature > 0.0)) return;
   row_stats();
   if (non_finite) return;
-  const float sum = workgroup_sum(part_mass(cutoff()));
+  const uint cut = cutoff();
+  float sum = 0.0;
+  for (uint v = part_first(); v < part_last(); ++v) sum += max(drawn_mass(v, cut), 0.0);
+  sum = workgroup_sum(sum);
   if (tid == 0u) scratch[mass_at(g)] = floatBitsToUint(sum);
 
 #elif defined(PICK)
@@ -321,7 +288,9 @@ void main() {
     chunk_first = min(p.V, s_owner * chunk);
     chunk_last = min(p.V, chunk_first + chunk);
     const uint cut = cutoff();
-    s_segment[tid] = part_mass(cut);
+    float sum = 0.0;
+    for (uint v = part_first(); v < part_last(); ++v) sum += max(drawn_mass(v, cut), 0.0);
+    s_segment[tid] = sum;
     barrier();
     if (tid == 0u) {
       float target = s_left, before = 0.0;
@@ -338,19 +307,12 @@ void main() {
     if (tid == s_owner) {
       float left = s_left;
       uint chosen = token;
-      const uint first = part_first(), last = part_last();
-      bool done = false;
-      for (uint v0 = first; v0 < last && !done; v0 += BATCH) {
-        float l[BATCH];
-        load_batch(v0, 1u, last, l);
-        [[unroll]] for (uint i = 0u; i < BATCH; ++i) {
-          if (done || v0 + i >= last) continue;
-          const float w = drawn_mass(l[i], cut);
-          if (w < 0.0) continue;  // below the cutoff
-          chosen = v0 + i;
-          left -= w;
-          done = left < 0.0;
-        }
+      for (uint v = part_first(); v < part_last(); ++v) {
+        const float w = drawn_mass(v, cut);
+        if (w < 0.0) continue;  // below the cutoff
+        chosen = v;
+        left -= w;
+        if (left < 0.0) break;
       }
       s_token = chosen;
     }
@@ -362,14 +324,10 @@ void main() {
 #elif defined(REMEMBER)
   if (rp.penalize == 0u) return;
   const uint drawn = ids[row];
-  for (uint v0 = chunk_first + tid; v0 < chunk_last; v0 += BATCH * WG) {
-    float o[BATCH];
-    [[unroll]] for (uint i = 0u; i < BATCH; ++i) o[i] = v0 + i * WG < chunk_last ? occ[occ_base + v0 + i * WG] : 0.0;
-    [[unroll]] for (uint i = 0u; i < BATCH; ++i) {
-      const uint v = v0 + i * WG;
-      const float decayed = o[i] >= 0.0 ? o[i] * rp.decay : o[i];
-      if (v < chunk_last) occ[occ_base + v] = v == drawn ? max(decayed, 0.0) + weight[v] : decayed;
-    }
+  for (uint v = chunk_first + tid; v < chunk_last; v += WG) {
+    const float o = occ[occ_base + v];
+    const float decayed = o >= 0.0 ? o * rp.decay : o;
+    occ[occ_base + v] = v == drawn ? max(decayed, 0.0) + weight[v] : decayed;
   }
 #endif
 }
