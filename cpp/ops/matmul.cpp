@@ -179,12 +179,36 @@ struct Launch {
   uint32_t rows_per_group, tokens_per_group;
 };
 
+// Invocations per row of a one-token product on GPUs, by its longest k: the last row whose min_k
+// the k reaches. Each invocation issues up to 2 chunks of 8 weights a step (all of k in one step
+// at 128 invocations and k 2,048: those past k are skipped). Measured on the H100
+// (docs/benchmarks.md, 2026-12-07, GPU us, 128 / 256 invocations): F16 r/k/v 2560x2560x3 22.9 /
+// 25.2, FFN key 10240x2560 31.0 / 35.1, FFN value 2560x10240 34.5 / 30.6; Q4_K the same order
+// (28.4 / 30.5, 35.9 / 39.0, 37.3 / 36.1). Below 1,024 of k (the LoRA up-projections) one subgroup.
+struct MatvecLanesRule {
+  uint32_t min_k, lanes;
+};
+constexpr MatvecLanesRule k_matvec_lanes[] = {{0, 32}, {1024, 128}, {8192, 256}};
+
+}  // namespace
+
+uint32_t matvec_lanes(const vk::DeviceInfo& device, uint32_t max_k) {
+  const uint32_t sg = std::max(1u, device.subgroup_size);
+  if (device.type == "cpu") return sg;
+  uint32_t lanes = 0;
+  for (const auto& r : k_matvec_lanes)
+    if (max_k >= r.min_k) lanes = r.lanes;
+  return std::max(sg, std::min(lanes, device.max_workgroup_invocations) / sg * sg);
+}
+
+namespace {
+
 Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType type, uint32_t T, uint32_t max_k) {
   const auto& info = device.info();
   const bool cpu = info.type == "cpu";
   switch (choice.kernel) {
     case MatmulKernel::Matvec: {
-      uint32_t per_row = cpu || max_k < 1024 ? info.subgroup_size : std::min(128u, 4 * info.subgroup_size), steps = 2;
+      uint32_t per_row = matvec_lanes(info, max_k), steps = 2;
       if (const char* forced = std::getenv("RWKV_GPU_MATVEC")) {  // benchmarks: LANES[xSTEPS]
         const int n = std::sscanf(forced, "%ux%u", &per_row, &steps);
         if (n < 1 || per_row == 0 || per_row % info.subgroup_size || per_row > info.max_workgroup_invocations || steps == 0 ||

@@ -118,6 +118,11 @@ struct MatmulChoice {
 MatmulChoice choose_matmul(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision, const std::string& forced,
                           std::span<const ProductShape> groups = {});
 
+// Invocations per weight row of a one-token product (MATVEC) whose longest k is max_k: the rule
+// in matmul.cpp's table, in whole subgroups within the device's workgroup; one subgroup on CPU
+// devices. $RWKV_GPU_MATVEC=LANES[xSTEPS] replaces it (benchmarks).
+uint32_t matvec_lanes(const vk::DeviceInfo& device, uint32_t max_k);
+
 // Records Y_g = act_out(W_g act_in(X_g)) for every group. Groups sharing a weight buffer, a
 // weight type and X/Y buffers form one dispatch; weights above maxStorageBufferRange are split
 // into row chunks.

@@ -65,6 +65,25 @@ vk::DeviceInfo fake_device(bool tensor_cores) {
   return d;
 }
 
+TEST(MatvecLanes, ByTheLongestKInWholeSubgroupsWithinTheWorkgroup) {
+  vk::DeviceInfo gpu = fake_device(true);
+  gpu.type = "discrete";
+  gpu.subgroup_size = 32;
+  gpu.max_workgroup_invocations = 1024;
+  EXPECT_EQ(ops::matvec_lanes(gpu, 96), 32u);  // a LoRA up-projection
+  EXPECT_EQ(ops::matvec_lanes(gpu, 2560), 128u);
+  EXPECT_EQ(ops::matvec_lanes(gpu, 10240), 256u);
+  gpu.subgroup_size = 64;
+  EXPECT_EQ(ops::matvec_lanes(gpu, 96), 64u);
+  EXPECT_EQ(ops::matvec_lanes(gpu, 10240), 256u);
+  gpu.max_workgroup_invocations = 160;
+  EXPECT_EQ(ops::matvec_lanes(gpu, 10240), 128u);
+  vk::DeviceInfo cpu = gpu;
+  cpu.type = "cpu";
+  cpu.subgroup_size = 8;
+  EXPECT_EQ(ops::matvec_lanes(cpu, 10240), 8u);
+}
+
 TEST(MatmulChoice, ExactPathWithoutTensorCores) {
   using K = ops::MatmulKernel;
   for (bool cores : {false, true})
