@@ -11,8 +11,9 @@
 // X16 tile into shared memory; the loads of the next step are issued before the tensor cores work
 // on the current one, and decoded after. k-groups add invocations, hence loads in flight, without
 // adding registers per invocation or workgroups (few tiles: small T and few rows). At the end
-// the k-groups' sums meet in a shared staging block, where the epilogue (the 2^x_shift scale,
-// act_out, accumulate, bounds) is applied element by element.
+// the epilogue (the 2^x_shift scale, act_out, accumulate, bounds) is applied element by element:
+// with one k-group each subgroup writes its blocks itself (write_acc_own), with several the
+// k-groups' sums meet in a shared staging block (write_acc).
 //
 // Split k (SK > 1, when the tiles are too few to fill the GPU): workgroup z = group * SK + split
 // sums its split's whole steps of k only, and writes the sum, as it is, to binding 2 = partial
@@ -146,8 +147,9 @@ void store_step(MatmulPushGroup g, uint row0, uint t0, uint k0) {
   }
 }
 
-// The epilogue of one 16x16 accumulator [token][row] (ct, cr) of every subgroup: through the
-// staging block, where the workgroup sums the k-groups' parts and writes Y.
+// The epilogue of one 16x16 accumulator [token][row] (ct, cr) of every subgroup, when the
+// workgroup has several k-groups: through the staging block, where the workgroup sums the
+// k-groups' parts and writes Y.
 void write_acc(coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> m, MatmulPushGroup g, uint ct, uint cr, uint row0,
                uint t0, uint partials) {
   const float y_scale = exp2(float(x_shift(g.act_in)));
@@ -173,6 +175,56 @@ void write_acc(coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>
     }
   }
   barrier();
+}
+
+// The epilogue of one accumulator when the workgroup has one k-group (KS = 1): each subgroup
+// writes its own 16x16 block, with no workgroup barrier. A block wholly inside Y (and 16-byte
+// aligned, as cooperative loads and stores need) goes straight from the registers, the others
+// through the subgroup's own part of the staging block, element by element. The values are those
+// of write_acc. Measured on the H100 (docs/benchmarks.md, 2026-12-07): without its epilogue the
+// 128x128 tile's products took 10-20% less time.
+void write_acc_own(coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> m, MatmulPushGroup g, uint ct, uint cr,
+                   uint row0, uint t0, uint partials) {
+  const uint tile = gl_SubgroupID;
+  const uint tb = t0 + tile / (BR / WR) * WT + ct * 16u, rb = row0 + tile % (BR / WR) * WR + cr * 16u;
+  const bool inside = tb + 16u <= p.T && rb + 16u <= g.m;
+  if (SK > 1u) {
+    if (inside && g.m % 4u == 0u && partials % 4u == 0u) {
+      coopMatStore(m, y, partials + tb * g.m + rb, g.m, gl_CooperativeMatrixLayoutRowMajor);
+      return;
+    }
+  } else if (inside && g.y_stride % 4u == 0u && g.y_offset % 4u == 0u) {
+    const float y_scale = exp2(float(x_shift(g.act_in)));
+    for (int i = 0; i < m.length(); ++i) m[i] = activate_out(m[i] * y_scale);
+    const uint at = g.y_offset + tb * g.y_stride + rb;
+    if (p.accumulate != 0u) {
+      coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> before;
+      coopMatLoad(before, y, at, g.y_stride, gl_CooperativeMatrixLayoutRowMajor);
+      for (int i = 0; i < m.length(); ++i) m[i] += before[i];
+    }
+    coopMatStore(m, y, at, g.y_stride, gl_CooperativeMatrixLayoutRowMajor);
+    return;
+  }
+  coopMatStore(m, smem, tile * 128u, 8u, gl_CooperativeMatrixLayoutRowMajor);
+  subgroupMemoryBarrierShared();
+  subgroupBarrier();
+  const float y_scale = exp2(float(x_shift(g.act_in)));
+  for (uint e = gl_SubgroupInvocationID; e < 256u; e += gl_SubgroupSize) {
+    const uint t = tb + e / 16u, row = rb + e % 16u;
+    if (t < p.T && row < g.m) {
+      const float sum = uintBitsToFloat(smem[tile * 128u + e / 2u][e % 2u]);
+      if (SK > 1u) {
+        y[partials + t * g.m + row] = sum;
+      } else {
+        const uint i = g.y_offset + t * g.y_stride + row;
+        float v = activate_out(sum * y_scale);
+        if (p.accumulate != 0u) v += y[i];
+        y[i] = v;
+      }
+    }
+  }
+  subgroupMemoryBarrierShared();
+  subgroupBarrier();  // every invocation has read the block before the next one is staged
 }
 
 void main() {
@@ -225,7 +277,13 @@ void main() {
   }
 
   // One literal per entry of acc (MAX_CT * MAX_CR = 16).
-#define WRITE_ACC(I) if (I < CT * CR) write_acc(acc[I], g, I / CR, I % CR, row0, t0, partials)
+#define WRITE_ACC(I)                                                  \
+  if (I < CT * CR) {                                                  \
+    if (KS == 1u)                                                     \
+      write_acc_own(acc[I], g, I / CR, I % CR, row0, t0, partials);   \
+    else                                                              \
+      write_acc(acc[I], g, I / CR, I % CR, row0, t0, partials);       \
+  }
   WRITE_ACC(0); WRITE_ACC(1); WRITE_ACC(2); WRITE_ACC(3); WRITE_ACC(4); WRITE_ACC(5); WRITE_ACC(6); WRITE_ACC(7);
   WRITE_ACC(8); WRITE_ACC(9); WRITE_ACC(10); WRITE_ACC(11); WRITE_ACC(12); WRITE_ACC(13); WRITE_ACC(14); WRITE_ACC(15);
 }
