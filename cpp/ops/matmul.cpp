@@ -53,6 +53,9 @@ constexpr KernelRule k_kernel_rules[] = {
 // (128x128x32x64, 128x128x64x32, 128x128x64x64x32x2, 256x128x64x64; 128x256x64x64 nearly as
 // fast), BK 48 and 64 (2-3x slower; with the shader's clamped loads still 1.4-2x slower on the
 // H100, 2026-12-07). The 128x128 tile holds 219 registers per invocation there: two workgroups per SM.
+// Why the wider steps and double-buffered tiles lose: padding this tile's 20 KB of shared memory
+// to 31 KB made it 1.4-1.6x slower (H100, 2026-12-07), as slow as at 40 KB: the driver then keeps
+// one workgroup per SM. So does a second register set for the loads (246 registers).
 // Between calls the same kernel varied up to 2x (other machines); compare within one call.
 struct CoopmatTileRule {
   uint32_t max_tokens;
