@@ -181,8 +181,9 @@ void write_acc(coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>
 // writes its own 16x16 block, with no workgroup barrier. A block wholly inside Y (and 16-byte
 // aligned, as cooperative loads and stores need) goes straight from the registers, the others
 // through the subgroup's own part of the staging block, element by element. The values are those
-// of write_acc. Measured on the H100 (docs/benchmarks.md, 2026-12-07): without its epilogue the
-// 128x128 tile's products took 10-20% less time.
+// of write_acc. Measured on the H100 (docs/benchmarks.md, 2026-12-07), against the staged path for
+// every block: the 2.9B products 3% less at 164 tokens, the same at 512 (what the epilogue costs
+// is mostly its writes, not its barriers).
 void write_acc_own(coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator> m, MatmulPushGroup g, uint ct, uint cr,
                    uint row0, uint t0, uint partials) {
   const uint tile = gl_SubgroupID;
