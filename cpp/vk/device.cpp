@@ -1,9 +1,11 @@
 #include "vk/device.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 
 #include "vk/cooperative_matrix.hpp"
 
@@ -69,12 +71,18 @@ Device::Device(std::shared_ptr<Instance> instance, uint32_t index) : instance_(s
   const bool has_statistics = std::any_of(available.begin(), available.end(), [](const auto& e) {
     return std::strcmp(e.extensionName, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME) == 0;
   });
-  if (const char* s = std::getenv("RWKV_GPU_PIPELINE_STATS"); s && *s && has_statistics) {
+  const char* stats = std::getenv("RWKV_GPU_PIPELINE_STATS");
+  const char* ir = std::getenv("RWKV_GPU_PIPELINE_IR");
+  if (((stats && *stats) || (ir && *ir)) && has_statistics) {
     executable_info.pipelineExecutableInfo = VK_TRUE;
     executable_info.pNext = enabled.get<PhysicalDeviceFeatures2>().pNext;
     enabled.get<PhysicalDeviceFeatures2>().pNext = &executable_info;
     extensions.push_back(VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
-    capture_statistics_ = true;
+    capture_ = PipelineCreateFlagBits::eCaptureStatisticsKHR;
+    if (ir && *ir) {
+      capture_ |= PipelineCreateFlagBits::eCaptureInternalRepresentationsKHR;
+      ir_dir_ = ir;
+    }
   }
 
   const float priority = 1.0f;
@@ -133,14 +141,51 @@ void Device::abandon(::vk::Fence fence, std::shared_ptr<void> owner) {
 const Pipeline& Device::pipeline(const PipelineDesc& desc) {
   std::lock_guard lock(pipeline_mutex_);
   auto it = pipelines_.find(desc);
-  if (it == pipelines_.end()) it = pipelines_.emplace(desc, std::make_unique<Pipeline>(device_, pipeline_cache_, desc, capture_statistics_)).first;
+  if (it == pipelines_.end()) it = pipelines_.emplace(desc, std::make_unique<Pipeline>(device_, pipeline_cache_, desc, capture_)).first;
   return *it->second;
 }
+
+namespace {
+// `s` with every character but letters, digits, '-' and '.' as '_' (a portable file name).
+std::string file_name(std::string s) {
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') c = '_';
+  return s;
+}
+
+// Each internal representation the driver keeps of `pipeline` (executable e) to
+// dir / "<title>_e<e>_<name>.txt" (as file_name gives them); binary ones (data not text) are skipped.
+void write_internal_representations(const raii::Device& device, ::vk::Pipeline pipeline, const std::filesystem::path& dir,
+                                    const std::string& title) {
+  std::filesystem::create_directories(dir);
+  const auto executables = device.getPipelineExecutablePropertiesKHR(PipelineInfoKHR(pipeline));
+  for (uint32_t e = 0; e < executables.size(); ++e) {
+    const PipelineExecutableInfoKHR info(pipeline, e);
+    // Two calls: the sizes, then the data into buffers of those sizes.
+    std::vector<PipelineExecutableInternalRepresentationKHR> reps = device.getPipelineExecutableInternalRepresentationsKHR(info);
+    std::vector<std::vector<char>> data(reps.size());
+    for (size_t i = 0; i < reps.size(); ++i) {
+      data[i].resize(reps[i].dataSize);
+      reps[i].pData = data[i].data();
+    }
+    uint32_t count = uint32_t(reps.size());
+    const VkResult got = device.getDispatcher()->vkGetPipelineExecutableInternalRepresentationsKHR(
+        static_cast<VkDevice>(*device), reinterpret_cast<const VkPipelineExecutableInfoKHR*>(&info), &count,
+        reinterpret_cast<VkPipelineExecutableInternalRepresentationKHR*>(reps.data()));
+    if (got != VK_SUCCESS) continue;
+    for (uint32_t i = 0; i < count; ++i) {
+      if (!reps[i].isText) continue;
+      std::ofstream(dir / (file_name(title + "_e" + std::to_string(e) + "_" + reps[i].name.data()) + ".txt"))
+          << std::string_view(data[i].data(), strnlen(data[i].data(), data[i].size()));
+    }
+  }
+}
+}  // namespace
 
 std::vector<std::string> Device::pipeline_statistics() {
   std::lock_guard lock(pipeline_mutex_);
   std::vector<std::string> lines;
-  if (!capture_statistics_) return lines;
+  if (!capture_) return lines;
   for (const auto& [desc, pipeline] : pipelines_) {
     std::string line(pipeline->name());
     line += " spec=[";
@@ -158,6 +203,7 @@ std::vector<std::string> Device::pipeline_statistics() {
         }
         line += ";";
       }
+    if (!ir_dir_.empty()) write_internal_representations(device_, pipeline->handle(), ir_dir_, line.substr(0, line.find(':')));
     lines.push_back(line);
   }
   return lines;

@@ -31,7 +31,9 @@ class Device : public std::enable_shared_from_this<Device> {
   // What the driver reports of each pipeline created so far (registers, spills, ...: one line per
   // pipeline, "name spec=[...]: statistic=value, ..."), for kernel tuning. Empty unless
   // $RWKV_GPU_PIPELINE_STATS was set when the device opened and it has
-  // VK_KHR_pipeline_executable_properties.
+  // VK_KHR_pipeline_executable_properties. With $RWKV_GPU_PIPELINE_IR naming a folder, each
+  // pipeline's internal representations (what the driver offers: its compiled code, if any) are
+  // also written there, one file per representation.
   std::vector<std::string> pipeline_statistics();
   // Seconds a fence wait may take before DeviceTimeout: $RWKV_GPU_TIMEOUT_S, default 600.
   double timeout_seconds() const { return timeout_s_; }
@@ -56,7 +58,8 @@ class Device : public std::enable_shared_from_this<Device> {
   std::map<PipelineDesc, std::unique_ptr<Pipeline>> pipelines_;
   std::mutex pipeline_mutex_;
   double timeout_s_ = 600;
-  bool capture_statistics_ = false;
+  PipelineCreateFlags capture_;  // what pipelines keep for pipeline_statistics
+  std::filesystem::path ir_dir_;  // $RWKV_GPU_PIPELINE_IR
   // After device_: destroyed before it. Guarded by queue_mutex_.
   std::vector<std::pair<::vk::Fence, std::shared_ptr<void>>> abandoned_;
   uint64_t submissions_ = 0;

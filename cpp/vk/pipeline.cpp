@@ -9,7 +9,7 @@
 
 namespace rwkv::vk {
 
-Pipeline::Pipeline(const raii::Device& device, const raii::PipelineCache& cache, const PipelineDesc& desc, bool capture_statistics)
+Pipeline::Pipeline(const raii::Device& device, const raii::PipelineCache& cache, const PipelineDesc& desc, PipelineCreateFlags capture)
     : desc_(desc) {
   const ShaderCode code = shader_code(desc.shader);
   module_ = checked("vkCreateShaderModule", [&] {
@@ -30,9 +30,8 @@ Pipeline::Pipeline(const raii::Device& device, const raii::PipelineCache& cache,
   const SpecializationInfo spec(uint32_t(entries.size()), entries.data(), desc.spec_constants.size() * 4, desc.spec_constants.data());
   const PipelineShaderStageCreateInfo stage({}, ShaderStageFlagBits::eCompute, *module_, "main",
                                             entries.empty() ? nullptr : &spec);
-  pipeline_ = checked("vkCreateComputePipelines", [&] { 
-    const PipelineCreateFlags flags = capture_statistics ? PipelineCreateFlagBits::eCaptureStatisticsKHR : PipelineCreateFlags{};
-    return raii::Pipeline(device, cache, ComputePipelineCreateInfo(flags, stage, *layout_));
+  pipeline_ = checked("vkCreateComputePipelines", [&] {
+    return raii::Pipeline(device, cache, ComputePipelineCreateInfo(capture, stage, *layout_));
   });
 }
 

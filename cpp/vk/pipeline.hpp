@@ -25,8 +25,9 @@ struct PipelineDesc {
 
 class Pipeline {
  public:
-  // capture_statistics: created so that the driver keeps its statistics (Device::pipeline_statistics).
-  Pipeline(const raii::Device& device, const raii::PipelineCache& cache, const PipelineDesc& desc, bool capture_statistics = false);
+  // capture: what the driver keeps of the compiled pipeline for Device::pipeline_statistics
+  // (statistics, internal representations), empty in normal use.
+  Pipeline(const raii::Device& device, const raii::PipelineCache& cache, const PipelineDesc& desc, PipelineCreateFlags capture = {});
   const PipelineDesc& desc() const { return desc_; }
   std::string_view name() const { return shader_code(desc_.shader).name; }
   ::vk::Pipeline handle() const { return *pipeline_; }
