@@ -73,6 +73,30 @@ constexpr CoopmatTileRule k_coopmat_tiles[] = {
     {96, {64, 64, 32, 32, 64, 2, 0, 0}},
     {UINT32_MAX, {128, 128, 64, 64, 32, 1, 0, 2}},
 };
+// Products of few rows over a long k (the LoRA down-projections: four groups of 64-320 rows over
+// n_embd) take their own tile with a fixed split count, before the token rows above: the first
+// row whose bounds hold. Measured on the H100 (docs/benchmarks.md, 2026-12-07, "The host's
+// recording beside the GPU": four groups of 144 rows x 2,560, GPU us, the token rows' tile /
+// 64x64x32x32x32 with 8 splits): F32 weights 34.6 / 28.6 at 164 tokens, 93.2 / 66.9 at 512; F16
+// 33.0 / 27.7 and 66.0 / 64.0. Longer prompts were not measured (the token rows keep them).
+struct NarrowTileRule {
+  uint32_t max_rows, min_k, min_tokens, max_tokens;  // rows: of all the dispatch's groups together
+  CoopmatTile tile;
+};
+constexpr NarrowTileRule k_narrow_tiles[] = {
+    {640, 2048, 97, 512, {64, 64, 32, 32, 32, 1, 8, 0}},  // 576 rows at 2.9B; not the 0.1B FFN value (768)
+};
+
+const CoopmatTile* narrow_tile(uint32_t n_tokens, std::span<const ProductShape> groups) {
+  if (groups.empty()) return nullptr;
+  uint64_t rows = 0;
+  uint32_t min_k = UINT32_MAX;
+  for (const auto& g : groups) rows += g.rows, min_k = std::min(min_k, g.cols);
+  for (const auto& r : k_narrow_tiles)
+    if (rows <= r.max_rows && min_k >= r.min_k && n_tokens >= r.min_tokens && n_tokens <= r.max_tokens) return &r.tile;
+  return nullptr;
+}
+
 // Split k (tile sk 0), each split at least k_split_min_k of k and at most k_split_max of them.
 // Where the device's compute units and the tile's resident workgroups are known, the split that
 // makes the product shortest in a model of waves: time ~ ceil(workgroups / slots) * k / sk, plus
@@ -457,6 +481,7 @@ MatmulChoice choose_matmul(const vk::DeviceInfo& device, uint32_t n_tokens, Prec
                           std::span<const ProductShape> groups) {
   const bool tensor_cores = precision == Precision::Fast && device.coopmat_f16;
   auto tile_for = [&] {
+    if (const CoopmatTile* narrow = narrow_tile(n_tokens, groups)) return *narrow;
     size_t row = 0;
     while (row + 1 < std::size(k_coopmat_tiles) && n_tokens > k_coopmat_tiles[row].max_tokens) ++row;
     if (!groups.empty() && device.compute_units)

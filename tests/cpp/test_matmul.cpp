@@ -311,4 +311,24 @@ TEST(MatmulChoice, SmallerTileWhereTheLargeOneLeavesUnitsIdle) {
   EXPECT_EQ(br(164, {rkv, rkv, rkv}), 128u);
 }
 
+TEST(MatmulChoice, FewRowsOverALongKTakeTheNarrowTile) {
+  vk::DeviceInfo d = fake_device(true);
+  d.compute_units = 132;
+  const auto tile = [&](uint32_t T, std::vector<ops::ProductShape> g) { return ops::choose_matmul(d, T, ops::Precision::Fast, "", g).tile; };
+  const std::vector<ops::ProductShape> downs29{{96, 2560}, {96, 2560}, {64, 2560}, {320, 2560}};  // the 2.9B LoRA downs
+  for (uint32_t T : {97u, 164u, 512u}) {
+    const auto t = tile(T, downs29);
+    EXPECT_EQ(t.br, 64u);
+    EXPECT_EQ(t.ks, 1u);
+    EXPECT_EQ(t.sk, 8u);
+    EXPECT_EQ(ops::matmul_k_splits(d, T, ops::Precision::Fast, downs29), 8u);
+  }
+  EXPECT_EQ(tile(64, downs29).ks, 2u);   // decode batches: the token table's row
+  EXPECT_EQ(tile(1024, downs29).sk, 0u);  // longer prompts: not measured, the token rows
+  const std::vector<ops::ProductShape> downs01{{32, 768}, {32, 768}, {64, 768}, {128, 768}};  // k below 2,048
+  EXPECT_EQ(tile(164, downs01).sk, 0u);
+  EXPECT_EQ(tile(164, {{2560, 2560}}).sk, 0u);  // many rows
+  EXPECT_EQ(tile(512, {{768, 3072}}).sk, 0u);   // the 0.1B FFN value: its own measured tile
+}
+
 }  // namespace rwkv
