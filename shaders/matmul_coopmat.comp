@@ -147,6 +147,19 @@ void store_step(MatmulPushGroup g, uint row0, uint t0, uint k0) {
   }
 }
 
+// One element of the epilogue: the partial sum as it is (SK > 1), else Y = act_out(sum * 2^x_shift),
+// plus Y when accumulating.
+void store_sum(MatmulPushGroup g, uint t, uint row, float sum, uint partials, float y_scale) {
+  if (SK > 1u) {
+    y[partials + t * g.m + row] = sum;
+    return;
+  }
+  const uint i = g.y_offset + t * g.y_stride + row;
+  float v = activate_out(sum * y_scale);
+  if (p.accumulate != 0u) v += y[i];
+  y[i] = v;
+}
+
 // The epilogue of one 16x16 accumulator [token][row] (ct, cr) of every subgroup, when the
 // workgroup has several k-groups: through the staging block, where the workgroup sums the
 // k-groups' parts and writes Y.
@@ -164,14 +177,7 @@ void write_acc(coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>
         const uint f = (j * TILES + tile) * 256u + at;
         sum += uintBitsToFloat(smem[f / 2u][f % 2u]);
       }
-      if (SK > 1u) {
-        y[partials + t * g.m + row] = sum;
-      } else {
-        const uint i = g.y_offset + t * g.y_stride + row;
-        float v = activate_out(sum * y_scale);
-        if (p.accumulate != 0u) v += y[i];
-        y[i] = v;
-      }
+      store_sum(g, t, row, sum, partials, y_scale);
     }
   }
   barrier();
@@ -189,13 +195,13 @@ void write_acc_own(coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumula
   const uint tile = gl_SubgroupID;
   const uint tb = t0 + tile / (BR / WR) * WT + ct * 16u, rb = row0 + tile % (BR / WR) * WR + cr * 16u;
   const bool inside = tb + 16u <= p.T && rb + 16u <= g.m;
+  const float y_scale = exp2(float(x_shift(g.act_in)));
   if (SK > 1u) {
     if (inside && g.m % 4u == 0u && partials % 4u == 0u) {
       coopMatStore(m, y, partials + tb * g.m + rb, g.m, gl_CooperativeMatrixLayoutRowMajor);
       return;
     }
   } else if (inside && g.y_stride % 4u == 0u && g.y_offset % 4u == 0u) {
-    const float y_scale = exp2(float(x_shift(g.act_in)));
     for (int i = 0; i < m.length(); ++i) m[i] = activate_out(m[i] * y_scale);
     const uint at = g.y_offset + tb * g.y_stride + rb;
     if (p.accumulate != 0u) {
@@ -209,19 +215,10 @@ void write_acc_own(coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumula
   coopMatStore(m, smem, tile * 128u, 8u, gl_CooperativeMatrixLayoutRowMajor);
   subgroupMemoryBarrierShared();
   subgroupBarrier();
-  const float y_scale = exp2(float(x_shift(g.act_in)));
   for (uint e = gl_SubgroupInvocationID; e < 256u; e += gl_SubgroupSize) {
     const uint t = tb + e / 16u, row = rb + e % 16u;
     if (t < p.T && row < g.m) {
-      const float sum = uintBitsToFloat(smem[tile * 128u + e / 2u][e % 2u]);
-      if (SK > 1u) {
-        y[partials + t * g.m + row] = sum;
-      } else {
-        const uint i = g.y_offset + t * g.y_stride + row;
-        float v = activate_out(sum * y_scale);
-        if (p.accumulate != 0u) v += y[i];
-        y[i] = v;
-      }
+      store_sum(g, t, row, uintBitsToFloat(smem[tile * 128u + e / 2u][e % 2u]), partials, y_scale);
     }
   }
   subgroupMemoryBarrierShared();
