@@ -4,9 +4,11 @@
 // raised to 1/temperature, one draw. Temperature 0 is greedy (argmax of the penalized logits, the
 // lowest index on ties).
 //
-// top-p and top-k become thresholds on the probabilities, found by 16-way searches over their
+// top-p and top-k become thresholds on the probabilities, found by 256-way searches over their
 // float bits (positive floats order like their bits): no sort. A token survives when its
-// probability reaches both thresholds; ties at a threshold all survive.
+// probability reaches both thresholds; ties at a threshold all survive. The searches add token
+// counts and probabilities exactly (fixed point, integer adds: see Mass), so the thresholds do not
+// depend on the order in which invocations or workgroups add.
 //
 // Penalty memory per state slot: occ[v] < 0 for tokens not generated yet, else their decayed count.
 // After each draw every count decays and the drawn token adds its weight (0 for whitespace and
@@ -18,7 +20,7 @@
 // (layouts.h: SAMPLE_SCRATCH_WORDS):
 //   STATS     each chunk's largest penalized logit (its lowest index) and sum of exp(l - that max)
 //   SEARCH    pass p.pass of both threshold searches: the searches' ranges from the bucket totals
-//             of the pass before (workgroup 0 records them), then this chunk's 17 bucket sums of
+//             of the pass before (workgroup 0 records them), then this chunk's 257 bucket sums of
 //             each; SAMPLE_SEARCH_PASSES passes narrow any range to one threshold
 //   DRAW      each chunk's mass of surviving tokens, probabilities ^ (1 / temperature)
 //   PICK      grid 1 x rows: the chunk the draw lands in (chunks in token order), then the token
@@ -44,7 +46,7 @@ layout(push_constant, std430) uniform Push { SamplePush p; };
 
 const uint WG = gl_WorkGroupSize.x;
 const uint ONE_BITS = 0x3F800000u;  // floatBitsToUint(1.0)
-const uint BUCKETS = 17u;           // 16 in the range, 1 at or above its top
+const uint BUCKETS = SAMPLE_BUCKETS + 1u;  // SAMPLE_BUCKETS in the range, 1 at or above its top
 
 SampleRow rp;
 uint row, logits_base, occ_base, base;  // base: the row's scratch
@@ -52,13 +54,13 @@ uint chunk_first, chunk_last;          // this workgroup's tokens [first, last)
 
 // The row's scratch: the STATS partials (3 words per chunk), the searches' ranges after each pass
 // (lo, hi of top-k, then of top-p), the SEARCH bucket sums (2 parities x G chunks x 2 searches x
-// 17), the DRAW masses (one per chunk).
+// 257 Mass pairs), the DRAW masses (one per chunk).
 uint stats_at(uint g) { return base + 3u * g; }
 uint range_at(uint pass) { return base + 3u * G + 4u * pass; }
 uint buckets_at(uint pass, uint g, uint search) {
-  return base + 3u * G + 4u * SAMPLE_SEARCH_PASSES + ((pass & 1u) * G + g) * 2u * BUCKETS + search * BUCKETS;
+  return base + 3u * G + 4u * SAMPLE_SEARCH_PASSES + (((pass & 1u) * G + g) * 2u + search) * 2u * BUCKETS;
 }
-uint mass_at(uint g) { return base + 3u * G + 4u * SAMPLE_SEARCH_PASSES + 4u * G * BUCKETS + g; }
+uint mass_at(uint g) { return base + 3u * G + 4u * SAMPLE_SEARCH_PASSES + 8u * G * BUCKETS + g; }
 
 float penalized(uint v) {
   float l = logits[logits_base + v];
@@ -120,52 +122,87 @@ float probability(uint v) { return exp(penalized(v) - row_max) * inv_z; }
 
 bool samples() { return !non_finite && rp.temperature > 0.0; }
 bool searches(uint s) { return s == 0u ? rp.top_k > 0u && rp.top_k < p.V : rp.top_p < 1.0; }
-float target_of(uint s) { return s == 0u ? float(rp.top_k) : rp.top_p; }
+
+// Exact sums of token counts (top-k) and probabilities (top-p): a pair (hi, lo) is hi + lo * 2^-19
+// units, a unit being one token or 2^-20 of probability; a probability enters as its value
+// truncated to a multiple of 2^-39 (at most 2^-39 less). Normalized pairs have lo < 2^19; sums of
+// up to 2^13 normalized pairs fit in 32-bit words (probabilities of a row sum to 1, counts to V).
+const uint LO_BITS = 19u, LO_MASK = (1u << LO_BITS) - 1u;
+uvec2 normalized(uvec2 m) { return uvec2(m.x + (m.y >> LO_BITS), m.y & LO_MASK); }
+uvec2 mass_of(float prob) {
+  const float units = prob * 1048576.0;  // 2^20: exact, as is the fraction below
+  const float whole = floor(units);
+  return uvec2(uint(whole), uint((units - whole) * 524288.0));
+}
+// Normalized pairs compared.
+bool reaches(uvec2 m, uvec2 target) { return m.x > target.x || (m.x == target.x && m.y >= target.y); }
+uvec2 target_of(uint s) { return s == 0u ? uvec2(rp.top_k, 0u) : normalized(mass_of(rp.top_p)); }
 
 // One step of a search for the largest threshold t (float bits) such that the probabilities >= t
 // have a total count (top-k) or mass (top-p) of at least the target: from the range [lo, hi)
-// (pred(lo) holds, pred(hi) does not) and its 17 bucket totals, the next range. Bucket j < 16
-// holds probabilities in [lo + j * step, lo + (j + 1) * step) (the last one up to hi), bucket 16
+// (the predicate holds at lo, not at hi) and its 257 bucket totals, the next range. Bucket j < 256
+// holds probabilities in [lo + j * step, lo + (j + 1) * step) (the last one up to hi), bucket 256
 // those >= hi.
-uint step_of(uvec2 range) { return max(1u, (range.y - range.x) / 16u); }
+uint step_of(uvec2 range) { return max(1u, (range.y - range.x) / SAMPLE_BUCKETS); }
 
-uvec2 narrowed(uvec2 range, float tail[BUCKETS], float target) {
-  for (int j = 15; j >= 0; --j) tail[j] += tail[j + 1];
-  const uint lo = range.x, hi = range.y, step = step_of(range);
-  uint best = 0u;
-  for (uint j = 1u; j < 16u && lo + j * step < hi; ++j)
-    if (tail[j] >= target) best = j;
-  return uvec2(lo + best * step, (best == 15u || lo + (best + 1u) * step >= hi) ? hi : lo + (best + 1u) * step);
-}
-
-// The 17 bucket sums of this workgroup's tokens, with one round of shared memory. Assumes
-// subgroups of at least 4 invocations.
-shared float s_bucket[BUCKETS * (WG / 4u)];
-
-void workgroup_sum17(inout float v[BUCKETS]) {
-  for (uint j = 0u; j < BUCKETS; ++j) v[j] = subgroupAdd(v[j]);
-  if (subgroupElect())
-    for (uint j = 0u; j < BUCKETS; ++j) s_bucket[gl_SubgroupID * BUCKETS + j] = v[j];
-  barrier();
-  for (uint j = 0u; j < BUCKETS; ++j) {
-    float total = 0.0;
-    for (uint i = 0u; i < gl_NumSubgroups; ++i) total += s_bucket[i * BUCKETS + j];
-    v[j] = total;
-  }
-  barrier();
-}
+// The totals of the chunks' buckets, their sums per invocation's segment of consecutive buckets
+// (suffix sums over the segments, inclusive), and the bucket the narrowed range starts at.
+shared uint s_total_hi[BUCKETS], s_total_lo[BUCKETS];
+shared uint s_scan_hi[WG], s_scan_lo[WG];
+shared uint s_best_bucket;
+const uint SEGMENT = (BUCKETS + WG - 1u) / WG;  // buckets per invocation
 
 // Search s's range for pass `pass`: the first range, or the one after the pass before's buckets
-// (their totals over the chunks, one chunk per invocation). Every invocation calls it (barriers).
+// (their totals over the chunks). Every invocation calls it (barriers).
 uvec2 range_for(uint pass, uint s) {
   if (pass == 0u) return uvec2(0u, ONE_BITS + 1u);
   const uvec2 before = uvec2(scratch[range_at(pass - 1u) + 2u * s], scratch[range_at(pass - 1u) + 2u * s + 1u]);
   if (before.y - before.x <= 1u) return before;
   const uint tid = gl_LocalInvocationID.x;
-  float tail[BUCKETS];
-  for (uint j = 0u; j < BUCKETS; ++j) tail[j] = tid < G ? uintBitsToFloat(scratch[buckets_at(pass - 1u, tid, s) + j]) : 0.0;
-  workgroup_sum17(tail);
-  return narrowed(before, tail, target_of(s));
+  for (uint j = tid; j < BUCKETS; j += WG) {
+    uvec2 total = uvec2(0u);
+    for (uint c = 0u; c < G; ++c) {
+      const uint at = buckets_at(pass - 1u, c, s) + 2u * j;
+      total += uvec2(scratch[at], scratch[at + 1u]);
+    }
+    total = normalized(total);
+    s_total_hi[j] = total.x;
+    s_total_lo[j] = total.y;
+  }
+  if (tid == 0u) s_best_bucket = 0u;
+  barrier();
+  const uint first = min(BUCKETS, tid * SEGMENT), last = min(BUCKETS, first + SEGMENT);
+  uvec2 mine = uvec2(0u);
+  for (uint j = first; j < last; ++j) mine += uvec2(s_total_hi[j], s_total_lo[j]);
+  mine = normalized(mine);
+  // Inclusive suffix sums over the invocations' segments (Hillis-Steele: log2(WG) rounds).
+  for (uint d = 1u; d < WG; d *= 2u) {
+    s_scan_hi[tid] = mine.x;
+    s_scan_lo[tid] = mine.y;
+    barrier();
+    if (tid + d < WG) mine = normalized(mine + uvec2(s_scan_hi[tid + d], s_scan_lo[tid + d]));
+    barrier();
+  }
+  s_scan_hi[tid] = mine.x;
+  s_scan_lo[tid] = mine.y;
+  barrier();
+  // Down this segment from its top: the tail (the mass at or above bucket j) only grows, so the
+  // first bucket whose tail reaches the target is the segment's largest; the largest over the
+  // segments (an integer maximum: any order) starts the narrowed range.
+  const uint lo = before.x, hi = before.y, step = step_of(before);
+  const uvec2 target = target_of(s);
+  uvec2 tail = tid + 1u < WG ? uvec2(s_scan_hi[tid + 1u], s_scan_lo[tid + 1u]) : uvec2(0u);
+  for (uint j = last; j > first; --j) {
+    tail = normalized(tail + uvec2(s_total_hi[j - 1u], s_total_lo[j - 1u]));
+    if (j - 1u >= 1u && j - 1u < SAMPLE_BUCKETS && lo + (j - 1u) * step < hi && reaches(tail, target)) {
+      atomicMax(s_best_bucket, j - 1u);
+      break;
+    }
+  }
+  barrier();
+  const uint best = s_best_bucket;
+  barrier();  // every invocation has read it before the next search's range resets it
+  return uvec2(lo + best * step, (best == SAMPLE_BUCKETS - 1u || lo + (best + 1u) * step >= hi) ? hi : lo + (best + 1u) * step);
 }
 
 // The draw's threshold: the larger of the searches' results (0 where a search is off).
@@ -193,6 +230,9 @@ float drawn_mass(uint v, uint cut) {
   return floatBitsToUint(exp(l - row_max) * inv_z) >= cut ? exp((l - row_max) * (1.0 / rp.temperature)) : -1.0;
 }
 
+#if defined(SEARCH)
+shared uint s_sum_hi[2u * BUCKETS], s_sum_lo[2u * BUCKETS];  // this chunk's buckets of both searches
+#endif
 shared float s_segment[WG];
 shared uint s_owner;
 shared float s_left;
@@ -237,21 +277,35 @@ void main() {
   for (uint s = 0u; s < 2u; ++s) range[s] = searches(s) ? range_for(p.pass, s) : uvec2(0u, 1u);
   if (g == 0u && tid == 0u)
     for (uint s = 0u; s < 2u; ++s) scratch[range_at(p.pass) + 2u * s] = range[s].x, scratch[range_at(p.pass) + 2u * s + 1u] = range[s].y;
-  for (uint s = 0u; s < 2u; ++s) {
-    if (range[s].y - range[s].x <= 1u) continue;  // found: the next passes keep it
-    const uint lo = range[s].x, hi = range[s].y, step = step_of(range[s]);
-    float tail[BUCKETS];
-    for (uint j = 0u; j < BUCKETS; ++j) tail[j] = 0.0;
-    for (uint v = chunk_first + tid; v < chunk_last; v += WG) {
-      const uint bits = floatBitsToUint(probability(v));
-      if (bits < lo) continue;
-      const uint bucket = bits >= hi ? 16u : min(15u, (bits - lo) / step);
-      const float w = s == 0u ? 1.0 : uintBitsToFloat(bits);
-      for (uint j = 0u; j < BUCKETS; ++j) tail[j] += j == bucket ? w : 0.0;  // constant indices: registers
+  // This chunk's bucket sums of both searches in shared memory (integer atomics: exact in any
+  // order), then to the scratch, normalized.
+  for (uint j = tid; j < 2u * BUCKETS; j += WG) s_sum_hi[j] = s_sum_lo[j] = 0u;
+  barrier();
+  for (uint v = chunk_first + tid; v < chunk_last; v += WG) {
+    const float prob = probability(v);
+    const uint bits = floatBitsToUint(prob);
+    for (uint s = 0u; s < 2u; ++s) {
+      const uint lo = range[s].x, hi = range[s].y;
+      if (hi - lo <= 1u || bits < lo) continue;  // found (the next passes keep it), or below the range
+      const uint at = s * BUCKETS + (bits >= hi ? SAMPLE_BUCKETS : min(SAMPLE_BUCKETS - 1u, (bits - lo) / step_of(range[s])));
+      if (s == 0u) {
+        atomicAdd(s_sum_hi[at], 1u);
+      } else {
+        const uvec2 m = mass_of(prob);
+        atomicAdd(s_sum_hi[at], m.x);
+        // A carry out of the 32-bit word is 2^32 lo units = 2^13 hi units.
+        if (atomicAdd(s_sum_lo[at], m.y) > ~m.y) atomicAdd(s_sum_hi[at], 1u << (32u - LO_BITS));
+      }
     }
-    workgroup_sum17(tail);
-    if (tid == 0u)
-      for (uint j = 0u; j < BUCKETS; ++j) scratch[buckets_at(p.pass, g, s) + j] = floatBitsToUint(tail[j]);
+  }
+  barrier();
+  for (uint j = tid; j < 2u * BUCKETS; j += WG) {
+    const uint s = j / BUCKETS;
+    if (range[s].y - range[s].x <= 1u) continue;
+    const uvec2 m = normalized(uvec2(s_sum_hi[j], s_sum_lo[j]));
+    const uint at = buckets_at(p.pass, g, s) + 2u * (j % BUCKETS);
+    scratch[at] = m.x;
+    scratch[at + 1u] = m.y;
   }
 
 #elif defined(DRAW)

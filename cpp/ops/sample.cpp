@@ -17,13 +17,15 @@ namespace {
 constexpr uint32_t k_chunk_tokens = 4096, k_max_chunks = 256;
 
 // Invocations per workgroup: 256 on GPUs (a power of two: the argmax reduces by halves), fewer
-// where the device allows fewer or its shared memory (about 45 bytes per invocation) is smaller.
+// where the device allows fewer or its shared memory is smaller (sample.comp's: 36 bytes per
+// invocation and the buckets' 6 x 257 words, rounded up).
 // CPU devices (lavapipe) run a workgroup's invocations in turn through each barrier: 64 there
 // (this file's tests of draws on lavapipe, 2 cores: 7.9 s at 256, 1.4 at 64, 0.9 at 32, while the
 // greedy ones took 1.0, 1.4 and 2.0 s).
 uint32_t workgroup_size(const vk::DeviceInfo& info) {
   uint32_t wg = info.type == "cpu" ? 64 : 256;
-  while (wg > 32 && (wg > info.max_workgroup_invocations || 45 * wg > info.max_compute_shared_memory_size)) wg /= 2;
+  const auto shared_bytes = [](uint64_t wg) { return 36 * wg + 4 * 6 * (SAMPLE_BUCKETS + 1) + 64; };
+  while (wg > 32 && (wg > info.max_workgroup_invocations || shared_bytes(wg) > info.max_compute_shared_memory_size)) wg /= 2;
   return wg;
 }
 

@@ -65,11 +65,13 @@ struct SamplePush {
   uint V;
   uint pass;  // SEARCH: which pass
 };
-// sample.comp's threshold searches: passes that narrow any range of probability bits to one
-// threshold (16-way steps from [0, 1.0f]; worked out in tests/cpp/test_sample.cpp); and its
-// scratch per row of logits with G chunks, in 32-bit words (the layout: sample.comp).
-#define SAMPLE_SEARCH_PASSES 9u
-#define SAMPLE_SCRATCH_WORDS(G) (72u * (G) + 4u * SAMPLE_SEARCH_PASSES)
+// sample.comp's threshold searches: buckets a pass splits a range of probability bits into, and
+// passes that narrow any range to one threshold (256-way steps from [0, 1.0f]; worked out in
+// tests/cpp/test_sample.cpp); and its scratch per row of logits with G chunks, in 32-bit words
+// (the layout: sample.comp).
+#define SAMPLE_BUCKETS 256u
+#define SAMPLE_SEARCH_PASSES 4u
+#define SAMPLE_SCRATCH_WORDS(G) ((4u + 8u * (SAMPLE_BUCKETS + 1u)) * (G) + 4u * SAMPLE_SEARCH_PASSES)
 struct PoolRowsPush {
   uint C, n_pieces;
 };

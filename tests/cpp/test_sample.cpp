@@ -347,18 +347,19 @@ TEST_P(SampleChunks, StepsNoRowNeedsChangeNothing) {
 INSTANTIATE_TEST_SUITE_P(RuleAndThree, SampleChunks, ::testing::Values(0u, 3u));
 
 // SAMPLE_SEARCH_PASSES: each search step maps a range of R probability bits to one of at most
-// max(step, R - 15 step) with step = max(1, R / 16) (sample.comp's narrowed), and the draw takes
-// one more step after the last pass: the passes plus that one reach a single threshold from the
-// first range [0, 1.0f] whichever buckets the data fill.
+// max(step, R - (B - 1) step) with step = max(1, R / B), B = SAMPLE_BUCKETS (sample.comp's
+// range_for), and the draw takes one more step after the last pass: the passes plus that one
+// reach a single threshold from the first range [0, 1.0f] whichever buckets the data fill.
 TEST(Sample, SearchPassesReachOneThreshold) {
+  constexpr uint32_t B = SAMPLE_BUCKETS;
   std::map<uint32_t, uint32_t> memo;
   std::function<uint32_t(uint32_t)> steps = [&](uint32_t r) -> uint32_t {
     if (r <= 1) return 0;
     if (auto it = memo.find(r); it != memo.end()) return it->second;
-    const uint32_t step = std::max(1u, r / 16);
+    const uint32_t step = std::max(1u, r / B);
     uint32_t most = 0;
-    for (uint32_t j = 0; j < 16 && (j == 0 || j * step < r); ++j) {
-      const bool last = j == 15 || (j + 1) * step >= r;
+    for (uint32_t j = 0; j < B && (j == 0 || j * step < r); ++j) {
+      const bool last = j == B - 1 || (j + 1) * step >= r;
       most = std::max(most, steps(last ? r - j * step : step));
     }
     return memo[r] = 1 + most;
