@@ -154,7 +154,7 @@ std::string file_name(std::string s) {
 }
 
 // Each internal representation the driver keeps of `pipeline` (executable e) to
-// dir / "<title>_e<e>_<name>.txt" (as file_name gives them); binary ones (data not text) are skipped.
+// dir / "<title>_e<e>_<name>.txt" (as file_name gives them), or ".bin" where it is not text.
 void write_internal_representations(const raii::Device& device, ::vk::Pipeline pipeline, const std::filesystem::path& dir,
                                     const std::string& title) {
   std::filesystem::create_directories(dir);
@@ -174,9 +174,12 @@ void write_internal_representations(const raii::Device& device, ::vk::Pipeline p
         reinterpret_cast<VkPipelineExecutableInternalRepresentationKHR*>(reps.data()));
     if (got != VK_SUCCESS) continue;
     for (uint32_t i = 0; i < count; ++i) {
-      if (!reps[i].isText) continue;
-      std::ofstream(dir / (file_name(title + "_e" + std::to_string(e) + "_" + reps[i].name.data()) + ".txt"))
-          << std::string_view(data[i].data(), strnlen(data[i].data(), data[i].size()));
+      const std::string stem = file_name(title + "_e" + std::to_string(e) + "_" + reps[i].name.data());
+      if (reps[i].isText) {
+        std::ofstream(dir / (stem + ".txt")) << std::string_view(data[i].data(), strnlen(data[i].data(), data[i].size()));
+      } else {
+        std::ofstream(dir / (stem + ".bin"), std::ios::binary).write(data[i].data(), std::streamsize(reps[i].dataSize));
+      }
     }
   }
 }
