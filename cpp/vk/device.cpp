@@ -65,6 +65,13 @@ Device::Device(std::shared_ptr<Instance> instance, uint32_t index) : instance_(s
     extensions.push_back(khr::k_cooperative_matrix_extension);
   }
 
+  // Buffers pushed with each dispatch where the driver can (VK_KHR_push_descriptor): no descriptor
+  // set to allocate and write per dispatch. $RWKV_GPU_PUSH_DESCRIPTORS=0 takes the descriptor-set
+  // path, which devices without the extension take (so tests run it on any device).
+  const char* push = std::getenv("RWKV_GPU_PUSH_DESCRIPTORS");
+  push_descriptors_ = info_.push_descriptors && !(push && std::string_view(push) == "0");
+  if (push_descriptors_) extensions.push_back(VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
+
   // Pipeline statistics (benchmarks only: capturing them may cost compile time).
   PhysicalDevicePipelineExecutablePropertiesFeaturesKHR executable_info;
   const auto available = physical_.enumerateDeviceExtensionProperties();
@@ -141,7 +148,7 @@ void Device::abandon(::vk::Fence fence, std::shared_ptr<void> owner) {
 const Pipeline& Device::pipeline(const PipelineDesc& desc) {
   std::lock_guard lock(pipeline_mutex_);
   auto it = pipelines_.find(desc);
-  if (it == pipelines_.end()) it = pipelines_.emplace(desc, std::make_unique<Pipeline>(device_, pipeline_cache_, desc, capture_)).first;
+  if (it == pipelines_.end()) it = pipelines_.emplace(desc, std::make_unique<Pipeline>(device_, pipeline_cache_, desc, push_descriptors_, capture_)).first;
   return *it->second;
 }
 

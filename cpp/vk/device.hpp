@@ -21,6 +21,8 @@ class Device : public std::enable_shared_from_this<Device> {
   Device& operator=(const Device&) = delete;
 
   const DeviceInfo& info() const { return info_; }
+  // Whether dispatches push their buffers (VK_KHR_push_descriptor) instead of binding descriptor sets.
+  bool push_descriptors() const { return push_descriptors_; }
   const raii::Device& handle() const { return device_; }
   uint32_t queue_family() const { return queue_family_; }
   // Submits under the queue's lock (Vulkan queues are externally synchronized).
@@ -58,6 +60,7 @@ class Device : public std::enable_shared_from_this<Device> {
   std::map<PipelineDesc, std::unique_ptr<Pipeline>> pipelines_;
   std::mutex pipeline_mutex_;
   double timeout_s_ = 600;
+  bool push_descriptors_ = false;  // dispatches push their buffers (Recorder)
   PipelineCreateFlags capture_;  // what pipelines keep for pipeline_statistics
   std::filesystem::path ir_dir_;  // $RWKV_GPU_PIPELINE_IR
   // After device_: destroyed before it. Guarded by queue_mutex_.

@@ -121,6 +121,7 @@ DeviceInfo query_device_info(const raii::PhysicalDevice& physical, uint32_t inde
     }
   }
   d.cooperative_matrix_khr = has_ext("VK_KHR_cooperative_matrix");
+  d.push_descriptors = has_ext(VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
   d.cooperative_matrix_nv = has_ext(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
   const auto coop = query_cooperative_matrix(physical);
   d.cooperative_matrix_shapes = coop.shapes;

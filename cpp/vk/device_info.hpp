@@ -50,6 +50,7 @@ struct DeviceInfo {
   std::array<uint32_t, 3> max_workgroup_count;
   uint32_t max_push_constants_size;
   bool timestamps;            // compute queues can write timestamps
+  bool push_descriptors;      // VK_KHR_push_descriptor
   float timestamp_period_ns;
   uint32_t api_version_number;
 };

@@ -9,7 +9,8 @@
 
 namespace rwkv::vk {
 
-Pipeline::Pipeline(const raii::Device& device, const raii::PipelineCache& cache, const PipelineDesc& desc, PipelineCreateFlags capture)
+Pipeline::Pipeline(const raii::Device& device, const raii::PipelineCache& cache, const PipelineDesc& desc, bool push_descriptors,
+                   PipelineCreateFlags capture)
     : desc_(desc) {
   const ShaderCode code = shader_code(desc.shader);
   module_ = checked("vkCreateShaderModule", [&] {
@@ -18,7 +19,9 @@ Pipeline::Pipeline(const raii::Device& device, const raii::PipelineCache& cache,
   std::vector<DescriptorSetLayoutBinding> bindings;
   for (uint32_t i = 0; i < desc.n_buffers; ++i)
     bindings.emplace_back(i, DescriptorType::eStorageBuffer, 1, ShaderStageFlagBits::eCompute);
-  set_layout_ = checked("vkCreateDescriptorSetLayout", [&] { return raii::DescriptorSetLayout(device, DescriptorSetLayoutCreateInfo({}, bindings)); });
+  const DescriptorSetLayoutCreateFlags set_flags =
+      push_descriptors ? DescriptorSetLayoutCreateFlagBits::ePushDescriptorKHR : DescriptorSetLayoutCreateFlags{};
+  set_layout_ = checked("vkCreateDescriptorSetLayout", [&] { return raii::DescriptorSetLayout(device, DescriptorSetLayoutCreateInfo(set_flags, bindings)); });
   const PushConstantRange push(ShaderStageFlagBits::eCompute, 0, desc.push_size);
   const ::vk::DescriptorSetLayout set_layout = *set_layout_;
   PipelineLayoutCreateInfo layout_info({}, set_layout);

@@ -124,18 +124,23 @@ void Recorder::dispatch_raw(const Pipeline& pipeline, std::initializer_list<Bind
     accesses.emplace_back(b.range, b.access);
   }
   track(accesses);
-  const DescriptorSet set = allocate_set(pipeline.set_layout());
+  // The buffers pushed with the dispatch, or written into a set of this recording's pools.
+  const bool pushed = device_->push_descriptors();
+  const DescriptorSet set = pushed ? DescriptorSet{} : allocate_set(pipeline.set_layout());
   std::vector<WriteDescriptorSet> writes;
   for (uint32_t i = 0; i < buffer_infos.size(); ++i)
     writes.emplace_back(set, i, 0, 1, DescriptorType::eStorageBuffer, nullptr, &buffer_infos[i]);
-  device_->handle().updateDescriptorSets(writes, {});
+  if (!pushed) device_->handle().updateDescriptorSets(writes, {});
 
   // Timestamps 2i and 2i+1 bracket dispatch i of a profiled recording.
   const auto query = uint32_t(s.labels.size() * 2);
   const bool profiled = *s.queries && query + 2 <= k_max_timestamps;
   if (profiled) s.cmd.writeTimestamp(PipelineStageFlagBits::eTopOfPipe, *s.queries, query);
   s.cmd.bindPipeline(PipelineBindPoint::eCompute, pipeline.handle());
-  s.cmd.bindDescriptorSets(PipelineBindPoint::eCompute, pipeline.layout(), 0, set, {});
+  if (pushed)
+    s.cmd.pushDescriptorSetKHR(PipelineBindPoint::eCompute, pipeline.layout(), 0, writes);
+  else
+    s.cmd.bindDescriptorSets(PipelineBindPoint::eCompute, pipeline.layout(), 0, set, {});
   if (push_size)
     (*s.cmd).pushConstants(pipeline.layout(), ShaderStageFlagBits::eCompute, 0, push_size, push, *s.cmd.getDispatcher());
   s.cmd.dispatch(groups[0], groups[1], groups[2]);
