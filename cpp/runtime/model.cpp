@@ -77,11 +77,13 @@ Model::Model(const std::filesystem::path& path, const std::string& device, const
   forward_ = std::make_unique<model::Forward>(device_, c, weights_, chunk_tokens, info_.precision);
   const uint64_t T = chunk_tokens;
   logit_rows_ = std::min(chunk_tokens, k_logit_rows);
-  token_ids_ = std::make_shared<vk::Buffer>(device_, T * 4, vk::MemoryKind::Upload);
-  token_seq_ = std::make_shared<vk::Buffer>(device_, T * 4, vk::MemoryKind::Upload);
-  seqs_ = std::make_shared<vk::Buffer>(device_, T * sizeof(gpu::Sequence), vk::MemoryKind::Upload);
-  rows_ = std::make_shared<vk::Buffer>(device_, T * 4, vk::MemoryKind::Upload);
-  pool_pieces_ = std::make_shared<vk::Buffer>(device_, T * sizeof(ops::PoolPiece), vk::MemoryKind::Upload);
+  for (auto& in : inputs_) {
+    in.token_ids = std::make_shared<vk::Buffer>(device_, T * 4, vk::MemoryKind::Upload);
+    in.token_seq = std::make_shared<vk::Buffer>(device_, T * 4, vk::MemoryKind::Upload);
+    in.seqs = std::make_shared<vk::Buffer>(device_, T * sizeof(gpu::Sequence), vk::MemoryKind::Upload);
+    in.rows = std::make_shared<vk::Buffer>(device_, T * 4, vk::MemoryKind::Upload);
+    in.pool_pieces = std::make_shared<vk::Buffer>(device_, T * sizeof(ops::PoolPiece), vk::MemoryKind::Upload);
+  }
   logits_ = std::make_shared<vk::Buffer>(device_, uint64_t(logit_rows_) * c.vocab * 4, vk::MemoryKind::Device);
   logits_back_ = std::make_shared<vk::Buffer>(device_, uint64_t(logit_rows_) * c.vocab * 4, vk::MemoryKind::Readback);
   info_.gpu_bytes = weights_.bytes;
@@ -137,15 +139,17 @@ void Model::check(std::span<const SeqRef> seqs, const State& state) const {
 
 // The steps of one chunk: plan (the host-visible inputs the shaders read, and which output row
 // belongs to which token), record, submit (replaying a recorded decode step), read back.
-Model::ChunkPlan Model::plan_chunk(const Chunk& chunk, std::span<const SeqRef> seqs, Rows rows, const Outputs& outputs) {
-  auto* ids = reinterpret_cast<uint32_t*>(token_ids_->mapped());
-  auto* token_seq = reinterpret_cast<uint32_t*>(token_seq_->mapped());
-  auto* seq_table = reinterpret_cast<gpu::Sequence*>(seqs_->mapped());
-  auto* row_list = reinterpret_cast<uint32_t*>(rows_->mapped());
+Model::ChunkPlan Model::plan_chunk(const Chunk& chunk, std::span<const SeqRef> seqs, Rows rows, const Outputs& outputs,
+                                   const ChunkInputs& inputs) {
+  auto* ids = reinterpret_cast<uint32_t*>(inputs.token_ids->mapped());
+  auto* token_seq = reinterpret_cast<uint32_t*>(inputs.token_seq->mapped());
+  auto* seq_table = reinterpret_cast<gpu::Sequence*>(inputs.seqs->mapped());
+  auto* row_list = reinterpret_cast<uint32_t*>(inputs.rows->mapped());
   const bool sampling = outputs.kind == Outputs::Sample, pooled = outputs.kind == Outputs::Pooled;
   auto* sample_rows = sampling ? reinterpret_cast<ops::SampleRow*>(outputs.sampler->params()->mapped()) : nullptr;
-  auto* pool_pieces = reinterpret_cast<ops::PoolPiece*>(pool_pieces_->mapped());
+  auto* pool_pieces = reinterpret_cast<ops::PoolPiece*>(inputs.pool_pieces->mapped());
   ChunkPlan plan;
+  plan.inputs = &inputs;
   plan.n_seqs = uint32_t(chunk.size());
   for (uint32_t p = 0; p < chunk.size(); ++p) {
     const auto rows_before = uint32_t(plan.row_owner.size());
@@ -184,7 +188,8 @@ std::vector<vk::Submission> Model::record_chunk(const ChunkPlan& plan, State& st
   const auto& c = info_.config;
   const bool pooled = outputs.kind == Outputs::Pooled;
   const uint64_t pooled_bytes = uint64_t(n_seqs) * c.n_embd * 4;
-  const ops::BatchView batch{{token_ids_}, {token_seq_}, {seqs_}, plan.T, plan.n_seqs};
+  const ChunkInputs& in = *plan.inputs;
+  const ops::BatchView batch{{in.token_ids}, {in.token_seq}, {in.seqs}, plan.T, plan.n_seqs};
   // A replayed recording is one submission; others may take several (submission_layers).
   const auto segments = reusable ? std::vector<uint32_t>{c.n_layer} : submission_layers(c.n_layer, plan.T, c.n_embd);
   std::vector<vk::Submission> submitted;
@@ -198,11 +203,11 @@ std::vector<vk::Submission> Model::record_chunk(const ChunkPlan& plan, State& st
   }
   vk::Recorder& rec = *recorder;
   const vk::BufferRange logits_range{logits_};
-  forward_->record_output(rec, {rows_}, plan.rows(), pooled ? nullptr : &logits_range);
+  forward_->record_output(rec, {in.rows}, plan.rows(), pooled ? nullptr : &logits_range);
   if (plan.rows() && rows_back(outputs)) rec.copy({logits_}, {logits_back_}, uint64_t(plan.rows()) * c.vocab * 4);
   if (pooled) {
     if (first) rec.fill({pooled_, 0, pooled_bytes}, 0);
-    ops::pool_rows(rec, {forward_->embeddings()}, {pool_pieces_}, plan.n_pool_pieces, c.n_embd, {pooled_, 0, pooled_bytes});
+    ops::pool_rows(rec, {forward_->embeddings()}, {in.pool_pieces}, plan.n_pool_pieces, c.n_embd, {pooled_, 0, pooled_bytes});
     if (last) {
       const ops::PoolFinish finish{c.n_embd, c.head_size, uint32_t(c.wkv_offset(c.n_layer - 1)), uint32_t(c.state_floats()),
                                    outputs.pooling == Pooling::State, outputs.pooling == Pooling::Mean, outputs.normalize};
@@ -244,11 +249,16 @@ void Model::submit_chunk(const ChunkPlan& plan, State& state, const Outputs& out
     return;
   }
   auto submissions = record_chunk(plan, state, outputs, n_seqs, first, last, false);
+  finish(submissions);
+}
+
+void Model::finish(std::vector<vk::Submission>& submissions) {
   for (auto& submission : submissions) {
     submission.wait();
     if (profiling_)
       for (auto& t : submission.timings()) last_timings_.push_back(std::move(t));
   }
+  submissions.clear();
 }
 
 void Model::read_back(const ChunkPlan& plan, const Outputs& outputs, uint32_t n_seqs, bool last, const RowSink& sink) const {
@@ -290,13 +300,30 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
   // Logits of every token come back a logits buffer at a time.
   const bool all_logits = outputs.kind != Outputs::Pooled && rows == Rows::All;
   const auto chunks = plan_chunks(token_spans, all_logits ? logit_rows_ : forward_->max_tokens());
+  // Chunks overlap where none hands rows back before the next: chunk i is written and recorded
+  // into the other set of inputs while the GPU runs chunk i - 1, then waited for in turn (the
+  // queue runs them in order). Otherwise each chunk is submitted and waited for alone.
+  const bool overlap = chunks.size() > 1 && (outputs.kind == Outputs::Pooled || rows == Rows::None);
+  std::vector<vk::Submission> running;  // the chunk before's, while overlapping
+  uint32_t running_tokens = 0;
   for (size_t i = 0; i < chunks.size(); ++i) {
     const bool first = i == 0, last = i + 1 == chunks.size();
     if (!first && interrupt_check_) interrupt_check_();
-    const ChunkPlan plan = plan_chunk(chunks[i], seqs, rows, outputs);
-    submit_chunk(plan, state, outputs, n_seqs, first, last);
+    const ChunkPlan plan = plan_chunk(chunks[i], seqs, rows, outputs, inputs_[overlap ? i % 2 : 0]);
+    if (overlap) {
+      auto submitted = record_chunk(plan, state, outputs, n_seqs, first, last, false);
+      finish(running);  // frees its inputs for chunk i + 1
+      done += running_tokens;
+      if (progress && !first) progress(done, total);
+      running = std::move(submitted);
+      running_tokens = plan.T;
+      if (!last) continue;
+      finish(running);
+    } else {
+      submit_chunk(plan, state, outputs, n_seqs, first, last);
+    }
     read_back(plan, outputs, n_seqs, last, sink);
-    done += plan.T;
+    done += overlap ? running_tokens : plan.T;
     if (progress) progress(done, total);
   }
 }

@@ -1,6 +1,7 @@
 // The engine facade: a loaded RWKV-7 model on one device, running token sequences on states.
 #pragma once
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -123,8 +124,13 @@ class Model {
   // Runs the sequences chunk by chunk (plan_chunks), each through the four steps below.
   void forward(std::span<const SeqRef> seqs, State& state, Rows rows, const Outputs& outputs, const RowSink& sink,
                const Progress& progress = {});
+  // A chunk's inputs: host-visible, written by plan_chunk, read by the shaders.
+  struct ChunkInputs {
+    vk::BufferPtr token_ids, token_seq, seqs, rows, pool_pieces;
+  };
   // One chunk: its tokens and sequences, and the (sequence, token index) of each output row.
   struct ChunkPlan {
+    const ChunkInputs* inputs = nullptr;  // where plan_chunk wrote them
     uint32_t T = 0, n_seqs = 0, n_pool_pieces = 0;
     std::vector<std::pair<uint32_t, uint32_t>> row_owner;
     ops::SampleSteps sample_steps{};  // what the chunk's sampling rows need
@@ -133,13 +139,16 @@ class Model {
   // Whole rows of logits come back to the host (not for pooling, nor for sampling without keep_logits).
   static bool rows_back(const Outputs& o) { return o.kind == Outputs::Logits || (o.kind == Outputs::Sample && o.keep_logits); }
   // Writes the chunk's host-visible inputs (token ids, sequences, output rows, sampling rows, pool pieces).
-  ChunkPlan plan_chunk(const Chunk& chunk, std::span<const SeqRef> seqs, Rows rows, const Outputs& outputs);
+  ChunkPlan plan_chunk(const Chunk& chunk, std::span<const SeqRef> seqs, Rows rows, const Outputs& outputs,
+                       const ChunkInputs& inputs);
   // Records and submits the chunk: one submission when `reusable` (a decode step, replayed),
   // else as submission_layers (batch_plan.hpp) divides the layers.
   std::vector<vk::Submission> record_chunk(const ChunkPlan& plan, State& state, const Outputs& outputs, uint32_t n_seqs,
                                            bool first, bool last, bool reusable);
   // Records and submits the chunk (a decode step replays its cached recording) and waits.
   void submit_chunk(const ChunkPlan& plan, State& state, const Outputs& outputs, uint32_t n_seqs, bool first, bool last);
+  // Waits for the submissions in order, keeping their timings when profiling.
+  void finish(std::vector<vk::Submission>& submissions);
   // Hands the chunk's rows (or, after the last chunk of a pooled call, every sequence's vector) to the sink.
   void read_back(const ChunkPlan& plan, const Outputs& outputs, uint32_t n_seqs, bool last, const RowSink& sink) const;
   void check(std::span<const SeqRef> seqs, const State& state) const;
@@ -151,8 +160,11 @@ class Model {
   model::Weights weights_;
   std::unique_ptr<model::Forward> forward_;
   uint64_t id_;
-  // Per-chunk inputs (host-visible, read by the shaders) and the outputs on their way back.
-  vk::BufferPtr token_ids_, token_seq_, seqs_, rows_, logits_, logits_back_, pool_pieces_;
+  // Two sets of chunk inputs: forward writes and records a chunk into one while the GPU runs the
+  // chunk before from the other, where no chunk's rows come back before the next (pooled calls,
+  // prompts without logits). Other calls, and the decode steps' replayed recordings, use the first.
+  std::array<ChunkInputs, 2> inputs_;
+  vk::BufferPtr logits_, logits_back_;  // the outputs on their way back
   vk::BufferPtr pooled_, pooled_back_;  // [sequences, C] sums of a Pooled call, grown as calls need
   vk::BufferPtr pool_seqs_;             // [sequences] ops::PoolSeq of a Pooled call (host-written)
   uint32_t logit_rows_ = 0;  // rows of logits_ and logits_back_
