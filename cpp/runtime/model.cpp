@@ -306,6 +306,20 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
   const bool overlap = chunks.size() > 1 && (outputs.kind == Outputs::Pooled || rows == Rows::None);
   std::vector<vk::Submission> running;  // the chunk before's, while overlapping
   uint32_t running_tokens = 0;
+  // Leaving by an exception (an interrupt, a failed recording), the chunk still on the GPU is
+  // waited for: the next call writes the inputs it may still read.
+  struct WaitFor {
+    std::vector<vk::Submission>& submissions;
+    ~WaitFor() {
+      for (auto& s : submissions) {
+        try {
+          s.wait();
+        } catch (...) {
+          // Already failing: the first error is the one reported.
+        }
+      }
+    }
+  } wait_for_running{running};
   for (size_t i = 0; i < chunks.size(); ++i) {
     const bool first = i == 0, last = i + 1 == chunks.size();
     if (!first && interrupt_check_) interrupt_check_();
