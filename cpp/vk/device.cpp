@@ -1,11 +1,9 @@
 #include "vk/device.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 
 #include "vk/cooperative_matrix.hpp"
 
@@ -78,18 +76,12 @@ Device::Device(std::shared_ptr<Instance> instance, uint32_t index) : instance_(s
   const bool has_statistics = std::any_of(available.begin(), available.end(), [](const auto& e) {
     return std::strcmp(e.extensionName, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME) == 0;
   });
-  const char* stats = std::getenv("RWKV_GPU_PIPELINE_STATS");
-  const char* ir = std::getenv("RWKV_GPU_PIPELINE_IR");
-  if (((stats && *stats) || (ir && *ir)) && has_statistics) {
+  if (const char* s = std::getenv("RWKV_GPU_PIPELINE_STATS"); s && *s && has_statistics) {
     executable_info.pipelineExecutableInfo = VK_TRUE;
     executable_info.pNext = enabled.get<PhysicalDeviceFeatures2>().pNext;
     enabled.get<PhysicalDeviceFeatures2>().pNext = &executable_info;
     extensions.push_back(VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
     capture_ = PipelineCreateFlagBits::eCaptureStatisticsKHR;
-    if (ir && *ir) {
-      capture_ |= PipelineCreateFlagBits::eCaptureInternalRepresentationsKHR;
-      ir_dir_ = ir;
-    }
   }
 
   const float priority = 1.0f;
@@ -152,46 +144,6 @@ const Pipeline& Device::pipeline(const PipelineDesc& desc) {
   return *it->second;
 }
 
-namespace {
-// `s` with every character but letters, digits, '-' and '.' as '_' (a portable file name).
-std::string file_name(std::string s) {
-  for (char& c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') c = '_';
-  return s;
-}
-
-// Each internal representation the driver keeps of `pipeline` (executable e) to
-// dir / "<title>_e<e>_<name>.txt" (as file_name gives them), or ".bin" where it is not text.
-void write_internal_representations(const raii::Device& device, ::vk::Pipeline pipeline, const std::filesystem::path& dir,
-                                    const std::string& title) {
-  std::filesystem::create_directories(dir);
-  const auto executables = device.getPipelineExecutablePropertiesKHR(PipelineInfoKHR(pipeline));
-  for (uint32_t e = 0; e < executables.size(); ++e) {
-    const PipelineExecutableInfoKHR info(pipeline, e);
-    // Two calls: the sizes, then the data into buffers of those sizes.
-    std::vector<PipelineExecutableInternalRepresentationKHR> reps = device.getPipelineExecutableInternalRepresentationsKHR(info);
-    std::vector<std::vector<char>> data(reps.size());
-    for (size_t i = 0; i < reps.size(); ++i) {
-      data[i].resize(reps[i].dataSize);
-      reps[i].pData = data[i].data();
-    }
-    uint32_t count = uint32_t(reps.size());
-    const VkResult got = device.getDispatcher()->vkGetPipelineExecutableInternalRepresentationsKHR(
-        static_cast<VkDevice>(*device), reinterpret_cast<const VkPipelineExecutableInfoKHR*>(&info), &count,
-        reinterpret_cast<VkPipelineExecutableInternalRepresentationKHR*>(reps.data()));
-    if (got != VK_SUCCESS) continue;
-    for (uint32_t i = 0; i < count; ++i) {
-      const std::string stem = file_name(title + "_e" + std::to_string(e) + "_" + reps[i].name.data());
-      if (reps[i].isText) {
-        std::ofstream(dir / (stem + ".txt")) << std::string_view(data[i].data(), strnlen(data[i].data(), data[i].size()));
-      } else {
-        std::ofstream(dir / (stem + ".bin"), std::ios::binary).write(data[i].data(), std::streamsize(reps[i].dataSize));
-      }
-    }
-  }
-}
-}  // namespace
-
 std::vector<std::string> Device::pipeline_statistics() {
   std::lock_guard lock(pipeline_mutex_);
   std::vector<std::string> lines;
@@ -213,7 +165,6 @@ std::vector<std::string> Device::pipeline_statistics() {
         }
         line += ";";
       }
-    if (!ir_dir_.empty()) write_internal_representations(device_, pipeline->handle(), ir_dir_, line.substr(0, line.find(':')));
     lines.push_back(line);
   }
   return lines;

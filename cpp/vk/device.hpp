@@ -33,9 +33,7 @@ class Device : public std::enable_shared_from_this<Device> {
   // What the driver reports of each pipeline created so far (registers, spills, ...: one line per
   // pipeline, "name spec=[...]: statistic=value, ..."), for kernel tuning. Empty unless
   // $RWKV_GPU_PIPELINE_STATS was set when the device opened and it has
-  // VK_KHR_pipeline_executable_properties. With $RWKV_GPU_PIPELINE_IR naming a folder, each
-  // pipeline's internal representations (what the driver offers: its compiled code, if any) are
-  // also written there, one file per representation.
+  // VK_KHR_pipeline_executable_properties.
   std::vector<std::string> pipeline_statistics();
   // Seconds a fence wait may take before DeviceTimeout: $RWKV_GPU_TIMEOUT_S, default 600.
   double timeout_seconds() const { return timeout_s_; }
@@ -62,7 +60,6 @@ class Device : public std::enable_shared_from_this<Device> {
   double timeout_s_ = 600;
   bool push_descriptors_ = false;  // dispatches push their buffers (Recorder)
   PipelineCreateFlags capture_;  // what pipelines keep for pipeline_statistics
-  std::filesystem::path ir_dir_;  // $RWKV_GPU_PIPELINE_IR
   // After device_: destroyed before it. Guarded by queue_mutex_.
   std::vector<std::pair<::vk::Fence, std::shared_ptr<void>>> abandoned_;
   uint64_t submissions_ = 0;

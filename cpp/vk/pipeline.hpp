@@ -27,7 +27,7 @@ class Pipeline {
  public:
   // push_descriptors: the buffers are pushed with each dispatch (Recorder), not bound as sets.
   // capture: what the driver keeps of the compiled pipeline for Device::pipeline_statistics
-  // (statistics, internal representations), empty in normal use.
+  // (its statistics), empty in normal use.
   Pipeline(const raii::Device& device, const raii::PipelineCache& cache, const PipelineDesc& desc, bool push_descriptors,
            PipelineCreateFlags capture = {});
   const PipelineDesc& desc() const { return desc_; }
