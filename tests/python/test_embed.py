@@ -103,6 +103,21 @@ def test_back_state_is_zero_copy(model, ref):
     assert np.isfinite(a).all() and np.abs(a).sum() > 0
 
 
+def test_prompt_without_logits_over_overlapped_chunks(model, ref):
+    """150 tokens in chunks of 64 without logits: each chunk is recorded while the one before runs
+    (two sets of chunk inputs); the state after them is the reference's."""
+    state = model.new_state()
+    toks = tokens(150, 8)
+    model.run(toks, state, logits=None)
+    _, _, st = ref.forward(toks)
+    for got, exp in zip(model.state_layers(model.back_state(state)), st):
+        for name, key in (("att_shift", "att"), ("wkv", "wkv"), ("ffn_shift", "ffn")):
+            np.testing.assert_allclose(got[name], exp[key], atol=1e-5 * np.abs(exp[key]).max())  # of its scale
+    # A decode step after it (its recording binds the first set of inputs) continues the reference.
+    logits, _, _ = ref.forward(np.append(toks, 3))
+    np.testing.assert_allclose(model.run([3], state), logits[-1], atol=1e-5 * np.abs(logits[-1]).max())
+
+
 def test_write_through_view_and_load_state(model):
     toks, more = tokens(12, 5), tokens(6, 6)
     s1 = model.new_state()
