@@ -337,7 +337,7 @@ void Model::forward(std::span<const SeqRef> seqs, State& state, Rows rows, const
       submit_chunk(plan, state, outputs, n_seqs, first, last);
     }
     read_back(plan, outputs, n_seqs, last, sink);
-    done += overlap ? running_tokens : plan.T;
+    done += plan.T;  // overlapping: the last chunk (those before were counted as they ended)
     if (progress) progress(done, total);
   }
 }
