@@ -34,40 +34,15 @@ PYTEST_ARGS=${PYTEST_ARGS:-"--benchmark-min-rounds=3 --benchmark-max-time=0.3"}
 WARMUP_SIZES=${WARMUP_SIZES:-$SIZES}  # e.g. only the first: a size whose warm-up overlaps no build costs the same in pytest
 LLAMA=${LLAMA:-1}  # 0: no llama-cpp-python build; the suite skips it with LLAMA_SKIP_REASON
 WARMUP_TIMEOUT=${WARMUP_TIMEOUT:-180}  # per file; past it the suite skips fla (its first use did not end)
-# fla's compiled kernels: Triton's (its autotune results too: fla passes cache_results) and
-# torch.compile's (fla's fused_addcmul), under one folder that goes back and forth.
-export BENCH_MODEL_DIR=/tmp/models PYTHONUNBUFFERED=1 KERNEL_CACHE=/tmp/fla-kernels
-export TRITON_CACHE_DIR=$KERNEL_CACHE/triton TORCHINDUCTOR_CACHE_DIR=$KERNEL_CACHE/inductor
+export BENCH_MODEL_DIR=/tmp/models PYTHONUNBUFFERED=1
 source benchmarks/device_setup.sh
 log=$OUT/setup.log
 stamp() { echo "[${SECONDS}s] $*" | tee -a "$log"; }
-mkdir -p "$TRITON_CACHE_DIR" "$TORCHINDUCTOR_CACHE_DIR"
-# The Triton cache as xz-compressed tar parts of 15 MiB: pack DIR PREFIX, unpack PREFIX DIR.
-triton_cache() {
-  python3 - "$@" <<'PY'
-import glob, io, sys, tarfile
-what, a, b = sys.argv[1:4]
-part = 15 << 20
-if what == "pack":
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:xz", preset=6) as t:
-        t.add(a, arcname=".")
-    data = buf.getvalue()
-    for i in range(0, len(data), part):
-        open(f"{b}.part{i // part:02d}", "wb").write(data[i:i + part])
-    print(f"Triton cache returned: {len(data) >> 20} MiB in {(len(data) + part - 1) // part} parts")
-else:
-    data = b"".join(open(f, "rb").read() for f in sorted(glob.glob(f"{a}.part*")))
-    tarfile.open(fileobj=io.BytesIO(data), mode="r:xz").extractall(b, filter="data")
-    print(f"Triton cache carried in: {len(data) >> 20} MiB")
-PY
-}
 if ls .triton/triton-cache.tar.xz.part* >/dev/null 2>&1; then
   stamp "$(triton_cache unpack .triton/triton-cache.tar.xz "$KERNEL_CACHE")"
 fi
 # Whatever Triton compiled by the end of the call (also when a step ran out of time) goes back.
-save_triton_cache() { triton_cache pack "$KERNEL_CACHE" "$OUT/triton-cache.tar.xz" >>"$log" 2>&1; }
-trap save_triton_cache EXIT
+trap 'save_triton_cache >>"$log" 2>&1' EXIT
 skip_backend() { export BENCH_SKIP="${BENCH_SKIP:+$BENCH_SKIP;}$1=$2"; stamp "the suite skips $1: $2"; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee -a "$log"
 date -u +%FT%TZ >>"$log"

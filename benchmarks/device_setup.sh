@@ -17,6 +17,35 @@ icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
   .whl/*.whl && touch /tmp/site/.wheels; }
 export PYTHONPATH=/tmp/site
 
+# fla's compiled kernels: Triton's (its autotune results too: fla passes cache_results) and
+# torch.compile's (fla's fused_addcmul), under one folder that goes back and forth as .triton/
+# (device_backends.sh, device_embed.sh FLA=1): a fresh cache costs minutes of compiling per size.
+export KERNEL_CACHE=${KERNEL_CACHE:-/tmp/fla-kernels}
+export TRITON_CACHE_DIR=$KERNEL_CACHE/triton TORCHINDUCTOR_CACHE_DIR=$KERNEL_CACHE/inductor
+mkdir -p "$TRITON_CACHE_DIR" "$TORCHINDUCTOR_CACHE_DIR"
+# The cache as xz-compressed tar parts of 15 MiB (a returned file may have 16, a call may return
+# 8): triton_cache pack DIR PREFIX | unpack PREFIX DIR.
+triton_cache() {
+  python3 - "$@" <<'PY'
+import glob, io, sys, tarfile
+what, a, b = sys.argv[1:4]
+part = 15 << 20
+if what == "pack":
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:xz", preset=6) as t:
+        t.add(a, arcname=".")
+    data = buf.getvalue()
+    for i in range(0, len(data), part):
+        open(f"{b}.part{i // part:02d}", "wb").write(data[i:i + part])
+    print(f"Triton cache returned: {len(data) >> 20} MiB in {(len(data) + part - 1) // part} parts")
+else:
+    data = b"".join(open(f, "rb").read() for f in sorted(glob.glob(f"{a}.part*")))
+    tarfile.open(fileobj=io.BytesIO(data), mode="r:xz").extractall(b, filter="data")
+    print(f"Triton cache carried in: {len(data) >> 20} MiB")
+PY
+}
+save_triton_cache() { triton_cache pack "$KERNEL_CACHE" "$OUT/triton-cache.tar.xz"; }
+
 # rwkv_gpu into /tmp/site with the carried Vulkan headers and this tree's compiled shaders (.vkdev,
 # from device_carry.sh after `make build` here). A package built by an earlier script of the same
 # call (same tree) is kept: /tmp/site/.built.

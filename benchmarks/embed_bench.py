@@ -1,8 +1,8 @@
 """Embedding workloads from Python, end to end: doc state (a ~200-token email), field analysis
 (6 fields), and embed_batch throughput (documents/s at 128 and 512 tokens, B = 1..64); the same
-workloads through llama-cpp-python when it is importable (``--llama-cpp``).
+workloads through llama-cpp-python (``--llama-cpp``) and flash-linear-attention (``--fla``).
 
-    python benchmarks/embed_bench.py MODEL.gguf [--repeats 10] [--llama-cpp] >> results.jsonl
+    python benchmarks/embed_bench.py MODEL.gguf [--repeats 10] [--llama-cpp] [--fla] >> results.jsonl
 
 Prints one JSON object per measurement (medians after a warm-up).
 """
@@ -52,13 +52,32 @@ def bench_rwkv_gpu(path: str, repeats: int, chunk_tokens: int | None) -> None:
          median_ms=1e3 * median_seconds(lambda: workloads.doc_state(model, EMAIL), repeats))
     emit(**common, workload="field_analysis", fields=len(SCHEMA),
          median_ms=1e3 * median_seconds(lambda: workloads.field_analysis(model, EMAIL, SCHEMA), repeats))
+    embed_batches(common, lambda docs: model.embed_batch(docs, batch_size=len(docs)), model.vocab_size, repeats)
+
+
+def embed_batches(common: dict, embed, vocab_size: int, repeats: int) -> None:
+    """embed_batch throughput: B random-token documents of L tokens (the same ids for every engine)."""
     rng = np.random.default_rng(0)
     for length in (128, 512):
         for batch in (1, 4, 16, 64):
-            docs = [rng.integers(0, model.vocab_size, length) for _ in range(batch)]
-            t = median_seconds(lambda: model.embed_batch(docs, batch_size=batch), max(3, repeats // 2))
+            docs = [rng.integers(0, vocab_size, length) for _ in range(batch)]
+            t = median_seconds(lambda: embed(docs), max(3, repeats // 2))
             emit(**common, workload="embed_batch", tokens=length, batch=batch, median_ms=1e3 * t, docs_per_s=batch / t,
                  tokens_per_s=batch * length / t)
+
+
+def bench_fla(path: str, repeats: int) -> None:
+    """The same workloads through flash-linear-attention's RWKV7Model (bf16, CUDA; fla_backend.py):
+    the documents of a batch packed into one forward (cu_seqlens), as fla's varlen users run it."""
+    from fla_backend import Fla
+
+    fla = Fla(path)
+    common = dict(engine="flash-linear-attention", model=path, device=fla.info["device"], version=fla.info["version"])
+    emit(**common, workload="doc_state", tokens=len(fla.tokenizer.encode(EMAIL)),
+         median_ms=1e3 * median_seconds(lambda: fla.doc_state(EMAIL), repeats))
+    emit(**common, workload="field_analysis", fields=len(SCHEMA),
+         median_ms=1e3 * median_seconds(lambda: fla.field_analysis(EMAIL, SCHEMA), repeats))
+    embed_batches(common, fla.embed_ids, len(fla.head), repeats)
 
 
 def bench_llama_cpp(path: str, repeats: int, label: str | None = None) -> None:
@@ -88,6 +107,8 @@ def main() -> None:
     ap.add_argument("model")
     ap.add_argument("--repeats", type=int, default=10)
     ap.add_argument("--llama-cpp", action="store_true", help="also run the workloads through llama-cpp-python")
+    ap.add_argument("--fla", action="store_true",
+                    help="also run the workloads through flash-linear-attention (CUDA; fla_backend.py)")
     ap.add_argument("--chunk-tokens", default="default",
                     help="comma-separated chunk sizes to run ours with; 'default' = the engine's choice")
     args = ap.parse_args()
@@ -95,6 +116,8 @@ def main() -> None:
         bench_rwkv_gpu(args.model, args.repeats, None if chunk == "default" else int(chunk))
     if args.llama_cpp:
         bench_llama_cpp(args.model, args.repeats)
+    if args.fla:
+        bench_fla(args.model, args.repeats)
 
 
 if __name__ == "__main__":

@@ -151,7 +151,8 @@ class Fla:
         lengths = torch.tensor([len(t) for t in token_lists])
         ends = torch.cumsum(lengths, 0)
         cu = torch.cat([torch.zeros(1, dtype=torch.long), ends]).to(self.device)
-        hidden, _ = self._forward(self._ids([i for t in token_lists for i in t]), cu_seqlens=cu)
+        ids = torch.from_numpy(np.concatenate([np.asarray(t, dtype=np.int64) for t in token_lists]))
+        hidden, _ = self._forward(ids[None].to(self.device), cu_seqlens=cu)
         return hidden[(ends - 1).to(self.device)].float()
 
     def prefill(self, tokens) -> np.ndarray:
@@ -184,10 +185,14 @@ class Fla:
 
         return self._decode(tokens, n, top_p)
 
-    def _vectors(self, texts: list[str]) -> np.ndarray:
+    def embed_ids(self, token_lists) -> np.ndarray:
+        """Unit vectors (ln_out of the last token) of token-id sequences, packed into one forward."""
         with self.torch.inference_mode():
-            h = self._last_hidden([self.tokenizer.encode(t) for t in texts])
+            h = self._last_hidden(token_lists)
             return (h / h.norm(dim=-1, keepdim=True)).cpu().numpy()
+
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        return self.embed_ids([self.tokenizer.encode(t) for t in texts])
 
     def doc_state(self, text: str) -> np.ndarray:
         """The document's vector and its recurrent state (kept in the cache, as rwkv_gpu keeps it)."""
