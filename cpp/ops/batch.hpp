@@ -13,6 +13,7 @@ struct BatchView {
   vk::BufferRange seqs;       // [S] uvec4
   uint32_t n_tokens;
   uint32_t n_seqs;
+  uint32_t longest;  // the most tokens of one sequence (the host's count): the WKV's choice and steps
 };
 
 // Where one layer's part of the recurrent state lives: slot s starts at s * stride floats.

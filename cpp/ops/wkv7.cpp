@@ -41,12 +41,15 @@ bool chunked_runs_on(const vk::DeviceInfo& device, uint32_t n) {
 // On the H200 (docs/benchmarks.md, 2026-11-29, F16, the same call) the chunked kernels took 23.5
 // ms instead of 39.4 at 2.9B pp512 and 9.1 instead of 12.8 at pp164; 4.1 instead of 12.8 at 0.1B
 // pp512 and 1.8 instead of 4.1 at pp164.
-// The chunks are per sequence, so the rule counts tokens per sequence: a decode step of 64
-// sequences of one token each took 12.7 ms in the chunked kernels (2.9B, H200, 2026-11-29).
+// The rule counts the longest sequence's tokens: the sequential kernel takes one dependent step
+// per token of it, the chunked one a step per 16 (the other sequences' chunks run beside them).
+// A decode step of 64 sequences of one token each took 12.7 ms in the chunked kernels (2.9B,
+// H200, 2026-11-29); a field analysis (a 164-token document and six 9-11-token prompts in one
+// batch: 31.9 tokens a sequence) ran sequentially under the earlier rule by the average.
 struct Wkv7Rule {
   Wkv7Kernel kernel;
   bool gpu_only;
-  uint32_t min_tokens_per_seq;
+  uint32_t min_longest;
 };
 constexpr Wkv7Rule k_wkv7_rules[] = {
     {Wkv7Kernel::Chunked, true, 2 * k_chunk},
@@ -98,12 +101,12 @@ uint32_t wkv7_row_lanes(const vk::DeviceInfo& device, uint32_t head_size, const 
   return lanes;
 }
 
-Wkv7Kernel choose_wkv7(const vk::DeviceInfo& device, uint32_t n_tokens, uint32_t n_seqs, const std::string& forced) {
+Wkv7Kernel choose_wkv7(const vk::DeviceInfo& device, uint32_t longest, const std::string& forced) {
   if (forced == "sequential" || forced.rfind("sequential:", 0) == 0) return Wkv7Kernel::Sequential;
   if (forced == "chunked") return Wkv7Kernel::Chunked;
   if (!forced.empty()) throw InvalidArgument("RWKV_GPU_WKV='" + forced + "': expected sequential, sequential:LANES or chunked");
   for (const auto& r : k_wkv7_rules)
-    if (n_tokens >= uint64_t(r.min_tokens_per_seq) * std::max(n_seqs, 1u) && (!r.gpu_only || device.type != "cpu")) return r.kernel;
+    if (longest >= r.min_longest && (!r.gpu_only || device.type != "cpu")) return r.kernel;
   return Wkv7Kernel::Sequential;
 }
 
@@ -126,18 +129,23 @@ void wkv7(vk::Recorder& rec, const vk::BufferRange& rkv, const vk::BufferRange& 
   const uint64_t tc = uint64_t(T) * C * 4;
   if (rkv.bytes() < 3 * tc || lora.bytes() < 4 * tc || v_first.bytes() < tc || out.bytes() < tc)
     throw InvalidArgument("[wkv7] a buffer is smaller than its [*, T, C] shape");
+  // The sequential kernel steps through `longest` tokens: fewer would leave tokens unprocessed.
+  // (Every sequence has a token, one of them at least T / n_seqs.)
+  if (batch.n_seqs == 0 || batch.n_seqs > T || batch.longest == 0 || batch.longest > T - batch.n_seqs + 1 ||
+      uint64_t(batch.longest) * batch.n_seqs < T)
+    throw InvalidArgument("[wkv7] " + std::to_string(T) + " tokens in " + std::to_string(batch.n_seqs) +
+                          " sequences cannot have a longest sequence of " + std::to_string(batch.longest));
   Push push{T, C, layer0 ? 1u : 0u, rows.w0, rows.a0, rows.v0, rows.k_k, rows.k_a, rows.r_k,
             rows.ln_x_w, rows.ln_x_b, state.offset, state.stride, batch.n_seqs, 0, T};
   const uint32_t heads = C / head_size;
   const char* env = std::getenv("RWKV_GPU_WKV");
   const std::string forced = env ? env : "";
   const bool chunk_fits = chunked_runs_on(info, head_size) && scratch.bytes() >= wkv7_scratch_floats(T, C, head_size) * 4;
-  if (choose_wkv7(info, T, batch.n_seqs, forced) == Wkv7Kernel::Sequential || !chunk_fits) {
+  if (choose_wkv7(info, batch.longest, forced) == Wkv7Kernel::Sequential || !chunk_fits) {
     const uint32_t lanes = wkv7_row_lanes(info, head_size, forced);
     const auto& pipeline = rec.device().pipeline({ShaderId::wkv7, 7, sizeof(Push), {head_size * lanes, head_size, lanes}});
     push.window_tokens = std::max(1u, k_window_work / head_size);
-    const uint32_t longest = T - std::max(batch.n_seqs, 1u) + 1;  // every sequence has a token
-    for (push.window_begin = 0; push.window_begin < longest; push.window_begin += push.window_tokens)
+    for (push.window_begin = 0; push.window_begin < batch.longest; push.window_begin += push.window_tokens)
       rec.dispatch(pipeline,
                    {vk::reads(rkv), vk::reads(lora), vk::reads(vectors.buffer), layer0 ? vk::writes(v_first) : vk::reads(v_first),
                     vk::updates(state.buffer), vk::reads(batch.seqs), vk::writes(out)},

@@ -16,11 +16,11 @@ struct Wkv7Rows {  // rows of the VectorTable
 
 enum class Wkv7Kernel : uint32_t { Sequential, Chunked };
 
-// The kernel for a batch of n_tokens in n_seqs sequences (a table in wkv7.cpp). `forced` is
+// The kernel for a batch whose longest sequence has `longest` tokens (a table in wkv7.cpp). `forced` is
 // $RWKV_GPU_WKV ("" when unset, read at each call; for tests and benchmarks): "sequential" or
 // "chunked" replaces the table's choice, "sequential:LANES" also forces wkv7_row_lanes; anything
 // else is an InvalidArgument.
-Wkv7Kernel choose_wkv7(const vk::DeviceInfo& device, uint32_t n_tokens, uint32_t n_seqs, const std::string& forced);
+Wkv7Kernel choose_wkv7(const vk::DeviceInfo& device, uint32_t longest, const std::string& forced);
 
 // Invocations per state row of the sequential kernel for the head size (a table in wkv7.cpp,
 // bounded by the device's subgroup and workgroup sizes), or LANES of a `forced` "sequential:LANES"

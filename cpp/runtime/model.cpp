@@ -159,6 +159,7 @@ Model::ChunkPlan Model::plan_chunk(const Chunk& chunk, std::span<const SeqRef> s
     std::memcpy(ids + plan.T, seq.tokens.data() + piece.begin, n * 4);
     std::fill_n(token_seq + plan.T, n, p);
     seq_table[p] = {plan.T, n, seq.slot, 0};
+    plan.longest = std::max(plan.longest, n);
     for (uint32_t i = piece.begin; i < piece.end; ++i) {
       const bool last = i + 1 == seq.tokens.size();
       if (rows == Rows::All || (rows == Rows::Last && last && seq.output)) {
@@ -189,7 +190,7 @@ std::vector<vk::Submission> Model::record_chunk(const ChunkPlan& plan, State& st
   const bool pooled = outputs.kind == Outputs::Pooled;
   const uint64_t pooled_bytes = uint64_t(n_seqs) * c.n_embd * 4;
   const ChunkInputs& in = *plan.inputs;
-  const ops::BatchView batch{{in.token_ids}, {in.token_seq}, {in.seqs}, plan.T, plan.n_seqs};
+  const ops::BatchView batch{{in.token_ids}, {in.token_seq}, {in.seqs}, plan.T, plan.n_seqs, plan.longest};
   // A replayed recording is one submission; others may take several (submission_layers).
   const auto segments = reusable ? std::vector<uint32_t>{c.n_layer} : submission_layers(c.n_layer, plan.T, c.n_embd);
   std::vector<vk::Submission> submitted;

@@ -131,7 +131,7 @@ class Model {
   // One chunk: its tokens and sequences, and the (sequence, token index) of each output row.
   struct ChunkPlan {
     const ChunkInputs* inputs = nullptr;  // where plan_chunk wrote them
-    uint32_t T = 0, n_seqs = 0, n_pool_pieces = 0;
+    uint32_t T = 0, n_seqs = 0, n_pool_pieces = 0, longest = 0;
     std::vector<std::pair<uint32_t, uint32_t>> row_owner;
     ops::SampleSteps sample_steps{};  // what the chunk's sampling rows need
     uint32_t rows() const { return uint32_t(row_owner.size()); }

@@ -102,7 +102,7 @@ TEST(Norms, LnShiftMixOverRaggedSequencesAndSlots) {
     auto ts = buffer_of(dev, token_seq), sq = buffer_of(dev, seqs);
     auto mixes = buffer_of(dev, std::vector<float>(n_mix * T * C, NAN));
     vk::Recorder rec(dev);
-    ops::ln_shift_mix(rec, {xb}, {{vb}, C}, {0, 1, 2, n_mix}, {{sb}, offset, stride}, {{ts}, {ts}, {sq}, T, 3}, 1e-5f,
+    ops::ln_shift_mix(rec, {xb}, {{vb}, C}, {0, 1, 2, n_mix}, {{sb}, offset, stride}, {{ts}, {ts}, {sq}, T, 3, 7}, 1e-5f,
                       {mixes}, half, groups);
     rec.submit().wait();
     const auto* halves = reinterpret_cast<const uint16_t*>(mixes->mapped());

@@ -174,7 +174,7 @@ GpuResult run_gpu(const Inputs& in, bool layer0, const char* kernel) {
   ::setenv("RWKV_GPU_WKV", kernel, 1);  // read while recording
   vk::Recorder rec(dev);
   ops::wkv7(rec, {rkv}, {lora}, {{vec}, in.C}, k_rows, layer0, {v_first}, {{state}, in.offset, in.stride},
-            {{token_seq_buf}, {token_seq_buf}, {seqs_buf}, in.T, uint32_t(k_lens.size())}, in.N, {out}, {scratch});
+            {{token_seq_buf}, {token_seq_buf}, {seqs_buf}, in.T, uint32_t(k_lens.size()), *std::max_element(k_lens.begin(), k_lens.end())}, in.N, {out}, {scratch});
   ::unsetenv("RWKV_GPU_WKV");
   rec.submit().wait();
   auto back = [](const vk::BufferPtr& b) {
@@ -263,6 +263,22 @@ TEST(Wkv7, RowWidthOutsideTheDeviceIsRefused) {
   EXPECT_EQ(ops::wkv7_row_lanes(info, 64, "sequential:2"), 2u);
 }
 TEST(Wkv7, ChunkedKernelMatchesTheReference) { check_all_cases("chunked"); }
+
+// A longest sequence that T tokens in S sequences cannot have (under T / S, or more than the
+// others' one token each leave) is refused: the sequential kernel would skip tokens or read past.
+TEST(Wkv7, ImpossibleLongestSequenceIsRefused) {
+  auto dev = device();
+  const uint32_t N = 64, C = 2 * N, T = 10;
+  const auto buf = [&](uint64_t floats) { return std::make_shared<vk::Buffer>(dev, floats * 4, vk::MemoryKind::Device); };
+  auto rkv = buf(3 * T * C), lora = buf(4 * T * C), tc = buf(T * C), vec = buf(16 * C), state = buf(2 * C * N), ints = buf(T + 8);
+  for (uint32_t longest : {0u, 4u, 10u}) {
+    vk::Recorder rec(dev);
+    EXPECT_THROW(ops::wkv7(rec, {rkv}, {lora}, {{vec}, C}, k_rows, false, {tc}, {{state}, 0, C * N}, {{ints}, {ints}, {ints}, T, 2, longest},
+                           N, {tc}, {tc}),
+                 InvalidArgument)
+        << "longest " << longest;
+  }
+}
 
 }  // namespace
 }  // namespace rwkv

@@ -1,5 +1,5 @@
-// The WKV selection table (ops/wkv7.cpp): the chunked form for sequences of 32+ tokens on GPUs,
-// counted per sequence (a decode step of many one-token sequences stays sequential), the
+// The WKV selection table (ops/wkv7.cpp): the chunked form on GPUs where the batch's longest
+// sequence has 32+ tokens (a decode step of many one-token sequences stays sequential), the
 // sequential kernel on CPU devices, $RWKV_GPU_WKV's values, and the sequential kernel's
 // invocations per state row.
 #include <gtest/gtest.h>
@@ -25,21 +25,20 @@ vk::DeviceInfo device(const char* type) {
 TEST(Wkv7Choice, ChunkedForLongSequencesOnGpus) {
   using K = ops::Wkv7Kernel;
   const auto gpu = device("discrete"), cpu = device("cpu");
-  EXPECT_EQ(ops::choose_wkv7(gpu, 32, 1, ""), K::Chunked);
-  EXPECT_EQ(ops::choose_wkv7(gpu, 31, 1, ""), K::Sequential);
-  EXPECT_EQ(ops::choose_wkv7(gpu, 512, 8, ""), K::Chunked);     // 64 tokens each
-  EXPECT_EQ(ops::choose_wkv7(gpu, 64, 64, ""), K::Sequential);   // a decode step of 64 sequences
-  EXPECT_EQ(ops::choose_wkv7(gpu, 100, 4, ""), K::Sequential);   // 25 each
-  EXPECT_EQ(ops::choose_wkv7(cpu, 4096, 1, ""), K::Sequential);
+  EXPECT_EQ(ops::choose_wkv7(gpu, 32, ""), K::Chunked);
+  EXPECT_EQ(ops::choose_wkv7(gpu, 31, ""), K::Sequential);
+  EXPECT_EQ(ops::choose_wkv7(gpu, 1, ""), K::Sequential);     // a decode step, of one or 64 sequences
+  EXPECT_EQ(ops::choose_wkv7(gpu, 164, ""), K::Chunked);      // a document beside six short field prompts
+  EXPECT_EQ(ops::choose_wkv7(cpu, 4096, ""), K::Sequential);
 }
 
 TEST(Wkv7Choice, ForcedByEnvironmentValue) {
   using K = ops::Wkv7Kernel;
   const auto gpu = device("discrete"), cpu = device("cpu");
-  EXPECT_EQ(ops::choose_wkv7(cpu, 1, 1, "chunked"), K::Chunked);
-  EXPECT_EQ(ops::choose_wkv7(gpu, 4096, 1, "sequential"), K::Sequential);
-  EXPECT_EQ(ops::choose_wkv7(gpu, 4096, 1, "sequential:4"), K::Sequential);
-  EXPECT_THROW(ops::choose_wkv7(gpu, 64, 1, "parallel"), InvalidArgument);
+  EXPECT_EQ(ops::choose_wkv7(cpu, 1, "chunked"), K::Chunked);
+  EXPECT_EQ(ops::choose_wkv7(gpu, 4096, "sequential"), K::Sequential);
+  EXPECT_EQ(ops::choose_wkv7(gpu, 4096, "sequential:4"), K::Sequential);
+  EXPECT_THROW(ops::choose_wkv7(gpu, 64, "parallel"), InvalidArgument);
 }
 
 // The sequential kernel's invocations per state row: the table's 8 on GPUs and 1 on CPUs, halved
