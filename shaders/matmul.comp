@@ -31,34 +31,42 @@ void store(MatmulPushGroup g, uint t, uint row, float acc) {
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #extension GL_EXT_control_flow_attributes : require
-// ROWS rows per workgroup, each taken by gl_WorkGroupSize.x / ROWS invocations (whole subgroups)
-// that stride along k, STEPS 8-element chunks per step so that several wide loads are in flight
-// (chunks past k skipped: every invocation takes the same number of steps, and a k of up to STEPS
-// x invocations x 8 takes one; a second loop for the remainder cost the H100 4-5 us of a 2.9B
-// r/k/v or FFN key product); subgroupAdd, then one partial per subgroup through shared memory.
+// ROWS row sets per workgroup, each taken by gl_WorkGroupSize.x / ROWS invocations (whole
+// subgroups) that stride along k, STEPS 8-element chunks per step so that several wide loads are
+// in flight (chunks past k skipped: every invocation takes the same number of steps, and a k of up
+// to STEPS x invocations x 8 takes one; a second loop for the remainder cost the H100 4-5 us of a
+// 2.9B r/k/v or FFN key product); a set is RPI consecutive rows, whose weights an invocation
+// reads at the same k, so that each chunk of X is loaded once for RPI rows; subgroupAdd, then one
+// partial per subgroup and row through shared memory.
 layout(constant_id = 1) const uint ROWS = 1;
 layout(constant_id = 2) const uint STEPS = 2;
+layout(constant_id = 3) const uint RPI = 1;
 #define CHUNK 8u  // consecutive elements per dequant8: inside one block for every type
+#define MAX_RPI 4u
 
-shared float partials[gl_WorkGroupSize.x];
+shared float partials[gl_WorkGroupSize.x * RPI];
 
-float chunk_dot(MatmulPushGroup g, uint base, uint k0) {
-  float wv[CHUNK];
-  if (k0 + CHUNK <= g.k) {
-    dequant8(base, k0, wv);
-  } else {
-    for (uint e = 0u; e < CHUNK; ++e) wv[e] = k0 + e < g.k ? dequant(base + ((k0 + e) / QK) * QBYTES, (k0 + e) % QK) : 0.0;
-  }
+// Elements k0..k0+7 of X (act_in applied; zeros past k).
+void load_x8(MatmulPushGroup g, uint k0, out float xv[CHUNK]) {
   const uint xb = g.x_offset + k0;
-  float xv[CHUNK];
   if ((xb & 3u) == 0u && k0 + CHUNK <= g.k) {  // two 16-byte loads instead of eight 4-byte ones
     const vec4 lo = x_quads[xb >> 2], hi = x_quads[(xb >> 2) + 1u];
     xv = float[CHUNK](lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w);
   } else {
     for (uint e = 0u; e < CHUNK; ++e) xv[e] = k0 + e < g.k ? x[xb + e] : 0.0;
   }
+  for (uint e = 0u; e < CHUNK; ++e) xv[e] = activate_in(xv[e], g.act_in);
+}
+
+float chunk_dot(MatmulPushGroup g, uint base, uint k0, float xv[CHUNK]) {
+  float wv[CHUNK];
+  if (k0 + CHUNK <= g.k) {
+    dequant8(base, k0, wv);
+  } else {
+    for (uint e = 0u; e < CHUNK; ++e) wv[e] = k0 + e < g.k ? dequant(base + ((k0 + e) / QK) * QBYTES, (k0 + e) % QK) : 0.0;
+  }
   float acc = 0.0;
-  for (uint e = 0u; e < CHUNK; ++e) acc += wv[e] * activate_in(xv[e], g.act_in);
+  for (uint e = 0u; e < CHUNK; ++e) acc += wv[e] * xv[e];
   return acc;
 }
 
@@ -66,27 +74,36 @@ void main() {
   const MatmulPushGroup g = p.groups[gl_WorkGroupID.z];
   const uint per_row = gl_WorkGroupSize.x / ROWS;
   const uint r = gl_LocalInvocationID.x / per_row, lane = gl_LocalInvocationID.x % per_row;
-  const uint row = gl_WorkGroupID.x * ROWS + r;
-  float acc = 0.0;
-  if (row < g.m) {
-    const uint base = g.w_offset + row * ((g.k / QK) * QBYTES);
+  const uint row0 = (gl_WorkGroupID.x * ROWS + r) * RPI, row_bytes = (g.k / QK) * QBYTES;
+  float acc[MAX_RPI];
+  [[unroll]] for (uint i = 0u; i < MAX_RPI; ++i) acc[i] = 0.0;
+  if (row0 < g.m) {
+    const uint base = g.w_offset + row0 * row_bytes;
     const uint step = per_row * CHUNK;
     for (uint k0 = lane * CHUNK; k0 < g.k; k0 += STEPS * step) {
-      float part = 0.0;
-      [[unroll]] for (uint s = 0u; s < STEPS; ++s)
-        if (k0 + s * step < g.k) part += chunk_dot(g, base, k0 + s * step);
-      acc += part;
+      [[unroll]] for (uint s = 0u; s < STEPS; ++s) {
+        if (k0 + s * step >= g.k) continue;
+        float xv[CHUNK];
+        load_x8(g, k0 + s * step, xv);
+        [[unroll]] for (uint i = 0u; i < RPI; ++i)
+          if (row0 + i < g.m) acc[i] += chunk_dot(g, base + i * row_bytes, k0 + s * step, xv);
+      }
     }
   }
-  const float s = subgroupAdd(acc);
-  if (subgroupElect()) partials[gl_SubgroupID] = s;
+  [[unroll]] for (uint i = 0u; i < RPI; ++i) {
+    const float s = subgroupAdd(acc[i]);
+    if (subgroupElect()) partials[i * gl_NumSubgroups + gl_SubgroupID] = s;
+  }
   barrier();
-  // The first invocation of each row adds its subgroups' partials.
-  if (lane == 0u && row < g.m) {
+  // The first invocation of each row set adds its subgroups' partials, row by row.
+  if (lane == 0u) {
     const uint first = (r * per_row) / gl_SubgroupSize, count = per_row / gl_SubgroupSize;
-    float sum = 0.0;
-    for (uint i = 0u; i < count; ++i) sum += partials[first + i];
-    store(g, 0u, row, sum);
+    for (uint i = 0u; i < RPI; ++i) {
+      if (row0 + i >= g.m) break;
+      float sum = 0.0;
+      for (uint j = 0u; j < count; ++j) sum += partials[i * gl_NumSubgroups + first + j];
+      store(g, 0u, row0 + i, sum);
+    }
   }
 }
 

@@ -216,6 +216,7 @@ struct MatvecLanesRule {
   uint32_t min_k, lanes;
 };
 constexpr MatvecLanesRule k_matvec_lanes[] = {{0, 32}, {1024, 128}, {8192, 256}};
+constexpr uint32_t k_matvec_max_rpi = 4;  // matmul.comp MATVEC's MAX_RPI: rows an invocation reads at once
 
 }  // namespace
 
@@ -235,17 +236,18 @@ Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType typ
   const bool cpu = info.type == "cpu";
   switch (choice.kernel) {
     case MatmulKernel::Matvec: {
-      uint32_t per_row = matvec_lanes(info, max_k), steps = 2;
-      if (const char* forced = std::getenv("RWKV_GPU_MATVEC")) {  // benchmarks: LANES[xSTEPS]
-        const int n = std::sscanf(forced, "%ux%u", &per_row, &steps);
+      uint32_t per_row = matvec_lanes(info, max_k), steps = 2, rpi = 1;
+      if (const char* forced = std::getenv("RWKV_GPU_MATVEC")) {  // benchmarks: LANES[xSTEPS[xRPI]]
+        const int n = std::sscanf(forced, "%ux%ux%u", &per_row, &steps, &rpi);
         if (n < 1 || per_row == 0 || per_row % info.subgroup_size || per_row > info.max_workgroup_invocations || steps == 0 ||
-            steps > 8)
+            steps > 8 || rpi == 0 || rpi > k_matvec_max_rpi)
           throw InvalidArgument(std::string("RWKV_GPU_MATVEC='") + forced +
-                                "': expected LANES[xSTEPS], LANES a multiple of the subgroup size, STEPS 1 to 8");
+                                "': expected LANES[xSTEPS[xRPI]], LANES a multiple of the subgroup size, STEPS 1 to 8, RPI 1 to " +
+                                std::to_string(k_matvec_max_rpi));
       }
       const uint32_t rows = cpu ? 16 : std::max(1u, 128 / per_row);
       const ShaderId shader = weight_variant(k_matvec_variants, type, "matmul");
-      return {&device.pipeline({shader, 3, sizeof(Push), {per_row * rows, rows, steps}}), rows, 1};
+      return {&device.pipeline({shader, 3, sizeof(Push), {per_row * rows, rows, steps, rpi}}), rows * rpi, 1};
     }
     case MatmulKernel::Batched: {
       // One subgroup per row, 256 invocations where the device allows; its staged inputs take

@@ -41,16 +41,18 @@ INSTANTIATE_TEST_SUITE_P(
                       MatmulCase{GgmlType::Q6_K, 13, 256, 40}),
     [](const auto& info) { return test::case_name(info.param); });
 
-// One-token products with the lanes per row and chunks per step forced ($RWKV_GPU_MATVEC, for the
-// benchmark sweeps): still the reference's products (k not a multiple of the step); bad values throw.
+// One-token products with the lanes per row, chunks per step and rows per invocation forced
+// ($RWKV_GPU_MATVEC, for the benchmark sweeps): still the reference's products (k not a multiple
+// of the step, rows not of the rows per invocation); bad values throw.
 TEST(MatvecForced, LanesAndStepsKeepTheProduct) {
   const uint32_t sg = device()->info().subgroup_size;
-  for (const std::string v : {std::to_string(sg) + "x1", std::to_string(2 * sg) + "x3", std::to_string(sg) + "x8"}) {
+  for (const std::string v : {std::to_string(sg) + "x1", std::to_string(2 * sg) + "x3", std::to_string(sg) + "x8",
+                              std::to_string(sg) + "x2x2", std::to_string(2 * sg) + "x1x3", std::to_string(sg) + "x2x4"}) {
     ::setenv("RWKV_GPU_MATVEC", v.c_str(), 1);
     check({GgmlType::F16, 37, 1000, 1}, ops::ActIn::None, ops::ActOut::None, false);
     check({GgmlType::Q4_K, 9, 768, 1}, ops::ActIn::Tanh, ops::ActOut::None, true);
   }
-  for (const char* bad : {"0", "7x2", "32x0", "32x9", "fast"}) {
+  for (const char* bad : {"0", "7x2", "32x0", "32x9", "32x2x0", "32x2x5", "fast"}) {
     ::setenv("RWKV_GPU_MATVEC", bad, 1);
     EXPECT_THROW(check({GgmlType::F16, 37, 1000, 1}, ops::ActIn::None, ops::ActOut::None, false), InvalidArgument) << bad;
   }
