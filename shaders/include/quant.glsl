@@ -119,45 +119,15 @@ float dequant(uint b, uint e) {
   const vec2 sm = scale_min_k4(b + 4u, sb);
   return load_f16(b) * sm.x * float(q) - load_f16(b + 2u) * sm.y;
 }
-// d * scale and dmin * min of sub-block j of the block at byte b, and 8 bytes at byte o: where a
-// uvec4 view exists and the block is 16-byte aligned (144 and 176 bytes are whole uvec4s), the
-// block's first 16 bytes (d, dmin, the 12 scale bytes) are one wide load and the 8 bytes half of
-// one, so dequant8 issues two or three loads for 8 weights instead of six or eight.
-#ifdef QUADS_BUFFER
-uint scale_byte(uvec3 s, uint i) { return (s[i >> 2] >> ((i & 3u) * 8u)) & 0xFFu; }
-vec2 scale_min_k4(uvec3 s, uint j) {  // as above, from the 12 bytes in three words
-  if (j < 4u) return vec2(scale_byte(s, j) & 63u, scale_byte(s, j + 4u) & 63u);
-  const uint a = scale_byte(s, j + 4u);
-  return vec2((a & 15u) | ((scale_byte(s, j - 4u) >> 6) << 4), (a >> 4) | ((scale_byte(s, j) >> 6) << 4));
-}
-#endif
-vec2 scaled_min_k4(uint b, uint j) {
-#ifdef QUADS_BUFFER
-  if ((b & 15u) == 0u) {
-    const uvec4 head = QUADS_BUFFER[b >> 4];
-    return unpackHalf2x16(head.x) * scale_min_k4(head.yzw, j);
-  }
-#endif
-  return vec2(load_f16(b), load_f16(b + 2u)) * scale_min_k4(b + 4u, j);
-}
-uvec2 k_bytes8(uint o) {
-#ifdef QUADS_BUFFER
-  if ((o & 7u) == 0u) {
-    const uvec4 q = QUADS_BUFFER[o >> 4];
-    return (o & 8u) != 0u ? q.zw : q.xy;
-  }
-#endif
-  return load_8bytes(o);
-}
 #define HAVE_DEQUANT8
 void dequant8(uint row, uint k0, out float w[8]) {
   const uint b = row + (k0 / 256u) * QBYTES;
   const uint e0 = k0 & 255u, c = e0 >> 6, hi = (e0 >> 5) & 1u, l0 = e0 & 31u, sb = 2u * c + hi;
-  const vec2 dm = scaled_min_k4(b, sb);
-  const float d = dm.x, m = dm.y;
-  const uvec2 q = k_bytes8(b + QS_OFFSET + 32u * c + l0);
+  const vec2 sm = scale_min_k4(b + 4u, sb);
+  const float d = load_f16(b) * sm.x, m = load_f16(b + 2u) * sm.y;
+  const uvec2 q = load_8bytes(b + QS_OFFSET + 32u * c + l0);
 #if defined(TYPE_Q5_K)
-  const uvec2 h = k_bytes8(b + 16u + l0);
+  const uvec2 h = load_8bytes(b + 16u + l0);
 #endif
   for (uint i = 0u; i < 8u; ++i) {
     uint v = (byte_of(q, i) >> (4u * hi)) & 15u;
