@@ -206,27 +206,43 @@ struct Launch {
   uint32_t rows_per_group, tokens_per_group;
 };
 
-// Invocations per row of a one-token product on GPUs, by its longest k: the last row whose min_k
-// the k reaches. Each invocation issues up to 2 chunks of 8 weights a step (all of k in one step
-// at 128 invocations and k 2,048: those past k are skipped). Measured on the H100
-// (docs/benchmarks.md, 2026-12-07, GPU us, 128 / 256 invocations): F16 r/k/v 2560x2560x3 22.9 /
-// 25.2, FFN key 10240x2560 31.0 / 35.1, FFN value 2560x10240 34.5 / 30.6; Q4_K the same order
-// (28.4 / 30.5, 35.9 / 39.0, 37.3 / 36.1). Below 1,024 of k (the LoRA up-projections) one subgroup.
-struct MatvecLanesRule {
-  uint32_t min_k, lanes;
+// The shape of a one-token product on GPUs: the first row whose weight type (any_type: every
+// type) and min_k the product matches. An invocation issues up to `steps` chunks of 8 weights a
+// step (all of k in one step at 128 invocations, 2 steps and k 2,048: those past k are skipped).
+// Measured on the H100 (docs/benchmarks.md, GPU us): 2026-12-07, 128 / 256 invocations: F16 r/k/v
+// 2560x2560x3 22.9 / 25.2, FFN key 10240x2560 31.0 / 35.1, FFN value 2560x10240 34.5 / 30.6; Q4_K
+// the same order (28.4 / 30.5, 35.9 / 39.0, 37.3 / 36.1). 2026-12-08, two rows an invocation
+// (each chunk of X loaded once for both): Q8_0 r/k/v 22.9 -> 20.0 (128x2x2), FFN key 29.2 -> 25.1
+// (128x2x2), FFN value 28.9 -> 24.8 (256x1x2); F16 and Q4_K gained at some shapes and lost at
+// others (kept at one row). Below 1,024 of k (the LoRA up-projections) one subgroup.
+struct MatvecRule {
+  bool any_type;
+  gguf::GgmlType type;
+  uint32_t min_k;
+  MatvecShape shape;
 };
-constexpr MatvecLanesRule k_matvec_lanes[] = {{0, 32}, {1024, 128}, {8192, 256}};
+constexpr MatvecRule k_matvec_rules[] = {
+    {false, gguf::GgmlType::Q8_0, 8192, {256, 1, 2}},
+    {false, gguf::GgmlType::Q8_0, 1024, {128, 2, 2}},
+    {true, {}, 8192, {256, 2, 1}},
+    {true, {}, 1024, {128, 2, 1}},
+    {true, {}, 0, {32, 2, 1}},
+};
 constexpr uint32_t k_matvec_max_rpi = 4;  // matmul.comp MATVEC's MAX_RPI: rows an invocation reads at once
 
 }  // namespace
 
-uint32_t matvec_lanes(const vk::DeviceInfo& device, uint32_t max_k) {
+MatvecShape matvec_shape(const vk::DeviceInfo& device, gguf::GgmlType type, uint32_t max_k) {
   const uint32_t sg = std::max(1u, device.subgroup_size);
-  if (device.type == "cpu") return sg;
-  uint32_t lanes = 0;
-  for (const auto& r : k_matvec_lanes)
-    if (max_k >= r.min_k) lanes = r.lanes;
-  return std::max(sg, std::min(lanes, device.max_workgroup_invocations) / sg * sg);
+  if (device.type == "cpu") return {sg, 2, 1};
+  MatvecShape shape{};
+  for (const auto& r : k_matvec_rules)
+    if ((r.any_type || r.type == type) && max_k >= r.min_k) {
+      shape = r.shape;
+      break;
+    }
+  shape.lanes = std::max(sg, std::min(shape.lanes, device.max_workgroup_invocations) / sg * sg);
+  return shape;
 }
 
 namespace {
@@ -236,7 +252,7 @@ Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType typ
   const bool cpu = info.type == "cpu";
   switch (choice.kernel) {
     case MatmulKernel::Matvec: {
-      uint32_t per_row = matvec_lanes(info, max_k), steps = 2, rpi = 1;
+      auto [per_row, steps, rpi] = matvec_shape(info, type, max_k);
       if (const char* forced = std::getenv("RWKV_GPU_MATVEC")) {  // benchmarks: LANES[xSTEPS[xRPI]]
         const int n = std::sscanf(forced, "%ux%ux%u", &per_row, &steps, &rpi);
         if (n < 1 || per_row == 0 || per_row % info.subgroup_size || per_row > info.max_workgroup_invocations || steps == 0 ||

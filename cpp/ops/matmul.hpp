@@ -118,10 +118,14 @@ struct MatmulChoice {
 MatmulChoice choose_matmul(const vk::DeviceInfo& device, uint32_t n_tokens, Precision precision, const std::string& forced,
                           std::span<const ProductShape> groups = {});
 
-// Invocations per weight row of a one-token product (MATVEC) whose longest k is max_k: the rule
-// in matmul.cpp's table, in whole subgroups within the device's workgroup; one subgroup on CPU
-// devices. $RWKV_GPU_MATVEC=LANES[xSTEPS] replaces it (benchmarks).
-uint32_t matvec_lanes(const vk::DeviceInfo& device, uint32_t max_k);
+// How a one-token product (MATVEC) of a weight type whose longest k is max_k runs: invocations
+// per weight row (whole subgroups within the device's workgroup; one subgroup on CPU devices),
+// 8-weight chunks per loop step and rows each invocation reads at once; a table in matmul.cpp.
+// $RWKV_GPU_MATVEC=LANES[xSTEPS[xRPI]] replaces it (benchmarks).
+struct MatvecShape {
+  uint32_t lanes, steps, rpi;
+};
+MatvecShape matvec_shape(const vk::DeviceInfo& device, gguf::GgmlType type, uint32_t max_k);
 
 // Records Y_g = act_out(W_g act_in(X_g)) for every group. Groups sharing a weight buffer, a
 // weight type and X/Y buffers form one dispatch; weights above maxStorageBufferRange are split

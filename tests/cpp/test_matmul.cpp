@@ -51,6 +51,7 @@ TEST(MatvecForced, LanesAndStepsKeepTheProduct) {
     ::setenv("RWKV_GPU_MATVEC", v.c_str(), 1);
     check({GgmlType::F16, 37, 1000, 1}, ops::ActIn::None, ops::ActOut::None, false);
     check({GgmlType::Q4_K, 9, 768, 1}, ops::ActIn::Tanh, ops::ActOut::None, true);
+    check({GgmlType::Q8_0, 13, 1056, 1}, ops::ActIn::None, ops::ActOut::None, false);
   }
   for (const char* bad : {"0", "7x2", "32x0", "32x9", "32x2x0", "32x2x5", "fast"}) {
     ::setenv("RWKV_GPU_MATVEC", bad, 1);
@@ -67,23 +68,29 @@ vk::DeviceInfo fake_device(bool tensor_cores) {
   return d;
 }
 
-TEST(MatvecLanes, ByTheLongestKInWholeSubgroupsWithinTheWorkgroup) {
+TEST(MatvecShape, ByTypeAndLongestKInWholeSubgroupsWithinTheWorkgroup) {
   vk::DeviceInfo gpu = fake_device(true);
   gpu.type = "discrete";
   gpu.subgroup_size = 32;
   gpu.max_workgroup_invocations = 1024;
-  EXPECT_EQ(ops::matvec_lanes(gpu, 96), 32u);  // a LoRA up-projection
-  EXPECT_EQ(ops::matvec_lanes(gpu, 2560), 128u);
-  EXPECT_EQ(ops::matvec_lanes(gpu, 10240), 256u);
+  const auto lanes = [&](uint32_t k) { return ops::matvec_shape(gpu, GgmlType::F16, k).lanes; };
+  const auto same = [](ops::MatvecShape a, ops::MatvecShape b) { return a.lanes == b.lanes && a.steps == b.steps && a.rpi == b.rpi; };
+  EXPECT_EQ(lanes(96), 32u);  // a LoRA up-projection
+  EXPECT_EQ(lanes(2560), 128u);
+  EXPECT_EQ(lanes(10240), 256u);
+  EXPECT_TRUE(same(ops::matvec_shape(gpu, GgmlType::Q4_K, 2560), {128, 2, 1}));
+  EXPECT_TRUE(same(ops::matvec_shape(gpu, GgmlType::Q8_0, 2560), {128, 2, 2}));  // two rows an invocation
+  EXPECT_TRUE(same(ops::matvec_shape(gpu, GgmlType::Q8_0, 10240), {256, 1, 2}));
+  EXPECT_TRUE(same(ops::matvec_shape(gpu, GgmlType::Q8_0, 96), {32, 2, 1}));
   gpu.subgroup_size = 64;
-  EXPECT_EQ(ops::matvec_lanes(gpu, 96), 64u);
-  EXPECT_EQ(ops::matvec_lanes(gpu, 10240), 256u);
+  EXPECT_EQ(lanes(96), 64u);
+  EXPECT_EQ(lanes(10240), 256u);
   gpu.max_workgroup_invocations = 160;
-  EXPECT_EQ(ops::matvec_lanes(gpu, 10240), 128u);
+  EXPECT_EQ(lanes(10240), 128u);
   vk::DeviceInfo cpu = gpu;
   cpu.type = "cpu";
   cpu.subgroup_size = 8;
-  EXPECT_EQ(ops::matvec_lanes(cpu, 10240), 8u);
+  EXPECT_TRUE(same(ops::matvec_shape(cpu, GgmlType::Q8_0, 10240), {8, 2, 1}));
 }
 
 TEST(MatmulChoice, ExactPathWithoutTensorCores) {
