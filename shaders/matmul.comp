@@ -42,7 +42,6 @@ layout(constant_id = 1) const uint ROWS = 1;
 layout(constant_id = 2) const uint STEPS = 2;
 layout(constant_id = 3) const uint RPI = 1;
 #define CHUNK 8u  // consecutive elements per dequant8: inside one block for every type
-#define MAX_RPI 4u
 
 shared float partials[gl_WorkGroupSize.x * RPI];
 
@@ -75,8 +74,8 @@ void main() {
   const uint per_row = gl_WorkGroupSize.x / ROWS;
   const uint r = gl_LocalInvocationID.x / per_row, lane = gl_LocalInvocationID.x % per_row;
   const uint row0 = (gl_WorkGroupID.x * ROWS + r) * RPI, row_bytes = (g.k / QK) * QBYTES;
-  float acc[MAX_RPI];
-  [[unroll]] for (uint i = 0u; i < MAX_RPI; ++i) acc[i] = 0.0;
+  float acc[MATVEC_MAX_RPI];
+  [[unroll]] for (uint i = 0u; i < MATVEC_MAX_RPI; ++i) acc[i] = 0.0;
   if (row0 < g.m) {
     const uint base = g.w_offset + row0 * row_bytes;
     const uint step = per_row * CHUNK;

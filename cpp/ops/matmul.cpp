@@ -228,7 +228,6 @@ constexpr MatvecRule k_matvec_rules[] = {
     {true, {}, 1024, {128, 2, 1}},
     {true, {}, 0, {32, 2, 1}},
 };
-constexpr uint32_t k_matvec_max_rpi = 4;  // matmul.comp MATVEC's MAX_RPI: rows an invocation reads at once
 
 }  // namespace
 
@@ -256,10 +255,10 @@ Launch launch(vk::Device& device, const MatmulChoice& choice, gguf::GgmlType typ
       if (const char* forced = std::getenv("RWKV_GPU_MATVEC")) {  // benchmarks: LANES[xSTEPS[xRPI]]
         const int n = std::sscanf(forced, "%ux%ux%u", &per_row, &steps, &rpi);
         if (n < 1 || per_row == 0 || per_row % info.subgroup_size || per_row > info.max_workgroup_invocations || steps == 0 ||
-            steps > 8 || rpi == 0 || rpi > k_matvec_max_rpi)
+            steps > 8 || rpi == 0 || rpi > MATVEC_MAX_RPI)
           throw InvalidArgument(std::string("RWKV_GPU_MATVEC='") + forced +
                                 "': expected LANES[xSTEPS[xRPI]], LANES a multiple of the subgroup size, STEPS 1 to 8, RPI 1 to " +
-                                std::to_string(k_matvec_max_rpi));
+                                std::to_string(MATVEC_MAX_RPI));
       }
       const uint32_t rows = cpu ? 16 : std::max(1u, 128 / per_row);
       const ShaderId shader = weight_variant(k_matvec_variants, type, "matmul");

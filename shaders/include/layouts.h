@@ -126,6 +126,8 @@ struct MatmulPush {
   uint T, act_out, accumulate, n_groups;
   MatmulPushGroup groups[4];
 };
+// matmul.comp MATVEC: the most weight rows one invocation reads at once (its RPI; registers).
+#define MATVEC_MAX_RPI 4u
 // matmul_x16.comp: per group k, x_offset (floats), x16 offset (uvec4s), act_in.
 struct HalfInputsPush {
   uint T, pad0, pad1, pad2;  // (the uvec4s start at byte 16 in std430)
