@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -206,8 +207,8 @@ struct Launch {
   uint32_t rows_per_group, tokens_per_group;
 };
 
-// The shape of a one-token product on GPUs: the first row whose weight type (any_type: every
-// type) and min_k the product matches. An invocation issues up to `steps` chunks of 8 weights a
+// The shape of a one-token product on GPUs: the first row whose weight type (none: every type)
+// and min_k the product matches. An invocation issues up to `steps` chunks of 8 weights a
 // step (all of k in one step at 128 invocations, 2 steps and k 2,048: those past k are skipped).
 // Measured on the H100 (docs/benchmarks.md, GPU us): 2026-12-07, 128 / 256 invocations: F16 r/k/v
 // 2560x2560x3 22.9 / 25.2, FFN key 10240x2560 31.0 / 35.1, FFN value 2560x10240 34.5 / 30.6; Q4_K
@@ -216,17 +217,16 @@ struct Launch {
 // (128x2x2), FFN value 28.9 -> 24.8 (256x1x2); F16 and Q4_K gained at some shapes and lost at
 // others (kept at one row). Below 1,024 of k (the LoRA up-projections) one subgroup.
 struct MatvecRule {
-  bool any_type;
-  gguf::GgmlType type;
+  std::optional<gguf::GgmlType> type;
   uint32_t min_k;
   MatvecShape shape;
 };
 constexpr MatvecRule k_matvec_rules[] = {
-    {false, gguf::GgmlType::Q8_0, 8192, {256, 1, 2}},
-    {false, gguf::GgmlType::Q8_0, 1024, {128, 2, 2}},
-    {true, {}, 8192, {256, 2, 1}},
-    {true, {}, 1024, {128, 2, 1}},
-    {true, {}, 0, {32, 2, 1}},
+    {gguf::GgmlType::Q8_0, 8192, {256, 1, 2}},
+    {gguf::GgmlType::Q8_0, 1024, {128, 2, 2}},
+    {std::nullopt, 8192, {256, 2, 1}},
+    {std::nullopt, 1024, {128, 2, 1}},
+    {std::nullopt, 0, {32, 2, 1}},
 };
 
 }  // namespace
@@ -236,7 +236,7 @@ MatvecShape matvec_shape(const vk::DeviceInfo& device, gguf::GgmlType type, uint
   if (device.type == "cpu") return {sg, 2, 1};
   MatvecShape shape{};
   for (const auto& r : k_matvec_rules)
-    if ((r.any_type || r.type == type) && max_k >= r.min_k) {
+    if ((!r.type || *r.type == type) && max_k >= r.min_k) {
       shape = r.shape;
       break;
     }
